@@ -1,0 +1,97 @@
+"""RecBole 1.2.1 on today's packages: every workaround, in one place.
+
+`apply()` runs once, when `m2rec` is imported, before any RecBole module is used. Each fix below
+names the failure it prevents; `tests/test_compat.py` checks each one.
+
+1. numpy 2 removed `np.float_`, `np.complex_`, `np.unicode_`, `np.bool8` (RecBole's Config aliases
+   `np.float = np.float_` and its metrics use `np.float`). We restore the aliases.
+2. pandas 3 breaks `Dataset._remap` and `fillna(inplace=True)`; ray (imported by RecBole) needs
+   `pkg_resources`, gone in setuptools 81. Both are pinned in pyproject.toml; `check_versions` fails
+   early with a one-line fix instead of a traceback deep inside RecBole.
+3. torch >= 2.6 loads with `weights_only=True`, so RecBole's reload of its own best checkpoint (a
+   pickled dict holding its Config) fails. We let RecBole's trainer load with `weights_only=False`
+   only the files that this process saved through that same trainer; any other file keeps torch's
+   safe default.
+4. `recbole/model/sequential_recommender/sine.py` turns on autograd anomaly detection for the whole
+   process when imported (~1.6x slower training). We import RecBole's sequential models once and
+   switch it back off.
+"""
+from __future__ import annotations
+
+import os
+import types
+from importlib import metadata
+
+import numpy as np
+import torch
+
+NUMPY_ALIASES = {"float_": "float64", "complex_": "complex128", "unicode_": "str_", "bool8": "bool_"}
+
+
+def _major(version: str) -> int:
+    return int(version.split(".")[0])
+
+
+def check_versions(pandas_version: str, setuptools_version: str | None) -> None:
+    """Raise one readable error when an installed package is known to break RecBole 1.2.1."""
+    if _major(pandas_version) >= 3:
+        raise ImportError(f"pandas {pandas_version} breaks RecBole 1.2.1's dataset loading; "
+                          "run: pip install 'pandas<3'")
+    if setuptools_version is not None and _major(setuptools_version) >= 81:
+        raise ImportError(f"setuptools {setuptools_version} lacks pkg_resources, which RecBole's ray "
+                          "import needs; run: pip install 'setuptools<81'")
+
+
+def restore_numpy_aliases() -> None:
+    for alias, target in NUMPY_ALIASES.items():
+        if alias not in np.__dict__:
+            setattr(np, alias, getattr(np, target))
+
+
+class _TrainerTorch(types.ModuleType):
+    """Stands in for `torch` inside `recbole.trainer.trainer`: identical, except that `save`
+    remembers the paths it wrote and `load` trusts (weights_only=False) exactly those paths."""
+
+    def __init__(self):
+        super().__init__("torch")
+        self.written: set[str] = set()
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    def save(self, obj, f, *args, **kwargs):
+        if isinstance(f, (str, os.PathLike)):
+            self.written.add(os.path.realpath(f))
+        return torch.save(obj, f, *args, **kwargs)
+
+    def load(self, f, *args, **kwargs):
+        if isinstance(f, (str, os.PathLike)) and os.path.realpath(f) in self.written:
+            kwargs.setdefault("weights_only", False)
+        return torch.load(f, *args, **kwargs)
+
+
+def _patch_trainer_checkpoints() -> None:
+    from recbole.trainer import trainer as trainer_module
+
+    if not isinstance(trainer_module.torch, _TrainerTorch):
+        trainer_module.torch = _TrainerTorch()
+
+
+def _switch_off_sine_anomaly_mode() -> None:
+    import recbole.model.sequential_recommender  # noqa: F401  (imports sine.py, which switches it on)
+
+    torch.autograd.set_detect_anomaly(False)
+
+
+def _installed_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def apply() -> None:
+    check_versions(metadata.version("pandas"), _installed_version("setuptools"))
+    restore_numpy_aliases()
+    _switch_off_sine_anomaly_mode()
+    _patch_trainer_checkpoints()

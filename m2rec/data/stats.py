@@ -1,0 +1,82 @@
+"""Dataset statistics of a `.inter` file, printed beside the paper's Table III.
+
+Table III's "average length" is not one quantity: for ML-1M (999,611 / 6,040 = 165.5) and
+California (369,469 / 7,272 = 50.8) it is interactions per user, for New York
+(478,903 / 4,500 = 106.4) and Texas (1,344,379 / 20,375 = 66.0) interactions per item. Both
+averages are therefore printed.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from m2rec.data.errors import DataError
+from m2rec.data.registry import DATASETS, PaperFigures
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """Counts of one dataset, and the fewest interactions of any user / item (5 or more after a
+    5-core)."""
+
+    users: int
+    items: int
+    interactions: int
+    min_per_user: int
+    min_per_item: int
+
+    @property
+    def per_user(self) -> float:
+        return self.interactions / self.users if self.users else 0.0
+
+    @property
+    def per_item(self) -> float:
+        return self.interactions / self.items if self.items else 0.0
+
+
+def inter_path(folder: Path, name: str) -> Path:
+    """`<folder>/<name>/<name>.inter` (folder = data_path) or `<folder>/<name>.inter` (folder = the
+    dataset folder); a one-line error naming both places otherwise."""
+    for candidate in (folder / name / f"{name}.inter", folder / f"{name}.inter"):
+        if candidate.is_file():
+            return candidate
+    raise DataError(f"no {name}.inter in {folder / name} or {folder}; prepare it first: "
+                    f"python -m m2rec.data prepare {name} --raw RAW --out {folder}")
+
+
+def measure(path: Path) -> DatasetStats:
+    """Read `path` (a `.inter` file) once and count its users, items and rows."""
+    users: Counter[str] = Counter()
+    items: Counter[str] = Counter()
+    with open(path, encoding="utf-8") as inter:
+        header = [cell.split(":", 1)[0] for cell in inter.readline().rstrip("\n").split("\t")]
+        if "user_id" not in header or "item_id" not in header:
+            raise DataError(f"{path}: the header has no user_id and item_id columns; is it a RecBole .inter file?")
+        user_column, item_column = header.index("user_id"), header.index("item_id")
+        for number, line in enumerate(inter, start=2):
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) != len(header):
+                raise DataError(f"{path} line {number}: {len(cells)} cells for {len(header)} columns; "
+                                "prepare the dataset again")
+            users[cells[user_column]] += 1
+            items[cells[item_column]] += 1
+    return DatasetStats(users=len(users), items=len(items), interactions=sum(users.values()),
+                        min_per_user=min(users.values(), default=0), min_per_item=min(items.values(), default=0))
+
+
+def table(name: str, stats: DatasetStats, paper: Optional[PaperFigures] = None) -> str:
+    """A small text table: these statistics, and the paper's figures when `name` is one of its
+    datasets (or `paper` is given)."""
+    paper = paper or (DATASETS[name].paper if name in DATASETS else None)
+    rows = [(name, "users", "items", "interactions", "avg/user", "avg/item", "min/user", "min/item"),
+            ("measured", f"{stats.users:,}", f"{stats.items:,}", f"{stats.interactions:,}",
+             f"{stats.per_user:.1f}", f"{stats.per_item:.1f}", f"{stats.min_per_user:,}", f"{stats.min_per_item:,}")]
+    if paper is not None:
+        averages = (paper.average, "") if paper.average_per == "user" else ("", paper.average)
+        rows.append(("paper Table III", paper.users, paper.items, paper.interactions, *averages, "", ""))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join("  ".join([row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in
+                                                           zip(row[1:], widths[1:])]).rstrip()
+                     for row in rows)

@@ -1,0 +1,191 @@
+"""Command line and pipeline: RecBole's Config -> dataset -> Trainer -> evaluation, for any model.
+
+    python run_mm.py                                   # M2Rec on ML-100K (offline default)
+    python run_mm.py --dataset ml-1m                   # or --dataset=ml-1m
+    python run_mm.py --model SASRec --dataset ml-1m --config my.yaml --learning_rate=0.002
+
+Config files, later ones winning: configs/overall.yaml (the protocol), configs/model/<model>.yaml,
+configs/dataset/<dataset>.yaml, each --config FILE, then --key=value overrides. An override must
+name a key that RecBole or one of these files knows; anything else is an error, not a warning.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import importlib.resources
+import os
+import sys
+from logging import getLogger
+from pathlib import Path
+
+import yaml
+
+import m2rec  # noqa: F401  (applies m2rec.compat before RecBole is used)
+from m2rec.model import M2Rec, Mamba4Rec
+
+DEFAULT_MODEL = "M2Rec"
+DEFAULT_DATASET = "ml-100k"
+MODELS = {"M2Rec": M2Rec, "Mamba4Rec": Mamba4Rec}
+# Keys RecBole reads that no YAML file of RecBole's or ours lists.
+EXTRA_KEYS = {"nproc", "world_size", "offset", "ip", "port", "config_files", "local_rank", "single_spec"}
+
+
+class UsageError(Exception):
+    """A command-line or config mistake; printed as one line, exit status 2."""
+
+
+def configs_dir() -> Path:
+    return Path(str(importlib.resources.files("m2rec.configs")))
+
+
+def resolve_model(name: str):
+    """Our models by name, else RecBole's (any of its sequential, general, ... recommenders)."""
+    if name in MODELS:
+        return MODELS[name]
+    from recbole.utils import get_model
+
+    try:
+        return get_model(name)
+    except ValueError as error:
+        raise UsageError(f"unknown model {name!r}: use one of {sorted(MODELS)} or a RecBole model name") from error
+
+
+def config_files(model_name: str, dataset: str, user_files: list[str]) -> list[str]:
+    root = configs_dir()
+    files = [root / "overall.yaml", root / "model" / f"{model_name}.yaml", root / "dataset" / f"{dataset}.yaml"]
+    for user_file in user_files:
+        if not Path(user_file).is_file():
+            raise UsageError(f"--config {user_file}: no such file")
+    return [str(f) for f in files if f.is_file()] + list(user_files)
+
+
+def _yaml_keys(path: Path) -> set[str]:
+    with open(path, encoding="utf-8") as f:
+        return set((yaml.safe_load(f) or {}).keys())
+
+
+def known_keys(files: list[str]) -> set[str]:
+    """Every key an override may set: RecBole's own property files plus the files of this run."""
+    import recbole
+
+    props = Path(recbole.__file__).parent / "properties"
+    keys = set(EXTRA_KEYS)
+    for path in [*props.glob("*.yaml"), *props.glob("dataset/*.yaml"), *props.glob("model/*.yaml"),
+                 *configs_dir().glob("**/*.yaml"), *map(Path, files)]:
+        keys |= _yaml_keys(path)
+    return keys
+
+
+def parse_overrides(tokens: list[str], allowed: set[str]) -> dict:
+    """`--key=value` or `--key value` pairs -> {key: YAML-typed value}; unknown keys are errors."""
+    overrides, i = {}, 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.startswith("--") or len(token) == 2:
+            raise UsageError(f"unexpected argument {token!r}: options look like --key=value")
+        key, sep, value = token[2:].partition("=")
+        if not sep:
+            if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
+                raise UsageError(f"option --{key} needs a value: --{key}=VALUE")
+            value, i = tokens[i + 1], i + 1
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"; did you mean --{close[0]}?" if close else ""
+            raise UsageError(f"unknown option --{key}{hint}")
+        overrides[key] = yaml.safe_load(value)
+        i += 1
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_mm.py", allow_abbrev=False, description="Train and evaluate M2Rec or any RecBole model under the paper's protocol.",
+        epilog="Any config key can be set as --key=value (e.g. --cut_ratio=0.3 --fusion=concat).")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, help=f"dataset name (default {DEFAULT_DATASET})")
+    parser.add_argument("--config", action="append", default=[], metavar="FILE", help="extra YAML config (repeatable)")
+    return parser
+
+
+@contextlib.contextmanager
+def _argv_hidden():
+    """RecBole's Config also parses sys.argv (and lets it override everything); we parse it here."""
+    saved = sys.argv
+    sys.argv = saved[:1]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def make_config(model: str, dataset: str, files: list[str] | None = None, overrides: dict | None = None):
+    """RecBole Config for `model` on `dataset` with this project's files and defaults."""
+    from recbole.config import Config
+
+    model_cls = resolve_model(model)
+    files = config_files(model, dataset, files or [])
+    overrides = dict(overrides or {})
+    if "data_path" not in overrides and "M2REC_DATA_PATH" in os.environ:
+        overrides["data_path"] = os.environ["M2REC_DATA_PATH"]
+    with _argv_hidden():
+        config = Config(model=model_cls, dataset=dataset, config_file_list=files, config_dict=overrides)
+        if config["loss_type"] == "BPR" and config["train_neg_sample_args"]["distribution"] == "none":
+            overrides["train_neg_sample_args"] = {"distribution": "uniform", "sample_num": 1}
+            config = Config(model=model_cls, dataset=dataset, config_file_list=files, config_dict=overrides)
+    return config
+
+
+def _ensure_data(config) -> None:
+    """Download and convert a known public dataset whose atomic files are missing (issue: datasets)."""
+    if config["dataset"] == DEFAULT_DATASET:
+        return
+    folder = Path(config["data_path"])
+    if (folder / f"{config['dataset']}.inter").is_file():
+        return
+    from m2rec.data import ensure_dataset
+
+    ensure_dataset(config["dataset"], folder.parent)
+
+
+def run(config, saved: bool = True) -> dict:
+    """Train, reload the best checkpoint, evaluate on the test split; RecBole's logging throughout."""
+    from recbole.data import create_dataset, data_preparation
+    from recbole.utils import get_trainer, init_logger, init_seed, set_color
+
+    _ensure_data(config)
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    logger = getLogger()
+    logger.info(config)
+    dataset = create_dataset(config)
+    logger.info(dataset)
+    train_data, valid_data, test_data = data_preparation(config, dataset)
+
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model_cls = resolve_model(config["model"])
+    model = model_cls(config, train_data._dataset).to(config["device"])
+    logger.info(model)
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, saved=saved,
+                                                      show_progress=config["show_progress"])
+    test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
+    logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
+    logger.info(set_color("test result", "yellow") + f": {test_result}")
+    return {"best_valid_score": best_valid_score, "best_valid_result": best_valid_result,
+            "test_result": test_result, "model": model, "trainer": trainer}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    try:
+        files = config_files(args.model, args.dataset, args.config)
+        overrides = parse_overrides(rest, known_keys(files))
+        resolve_model(args.model)
+    except UsageError as error:
+        parser.error(str(error))
+    config = make_config(args.model, args.dataset, args.config, overrides)
+    result = run(config)
+    print("test result: " + "  ".join(f"{k}={v:.4f}" for k, v in result["test_result"].items()))
+    return 0

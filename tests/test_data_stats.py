@@ -1,0 +1,63 @@
+"""Statistics of prepared datasets beside Table III, and the command line as a user runs it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from m2rec.data import DataError
+from m2rec.data.stats import DatasetStats, inter_path, measure, table
+
+INTER = ("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+         "u1\ti1\t5\t1\nu1\ti2\t4\t2\nu1\ti3\t3\t3\nu2\ti1\t5\t4\nu2\ti2\t1\t5\n")
+
+
+def _dataset(root: Path, name: str, text: str = INTER) -> Path:
+    (root / name).mkdir(parents=True)
+    (root / name / f"{name}.inter").write_text(text)
+    return root / name / f"{name}.inter"
+
+
+def test_measure_counts_users_items_rows_and_minima(tmp_path):
+    path = _dataset(tmp_path, "toy")
+    assert measure(path) == DatasetStats(users=2, items=3, interactions=5, min_per_user=2, min_per_item=1)
+    assert inter_path(tmp_path, "toy") == path == inter_path(tmp_path / "toy", "toy")
+
+
+def test_table_puts_the_paper_average_under_what_it_divides(tmp_path):
+    stats = DatasetStats(users=4, items=2, interactions=10, min_per_user=2, min_per_item=5)
+    assert table("nyc", stats).splitlines() == [
+        "nyc              users  items  interactions  avg/user  avg/item  min/user  min/item",
+        "measured             4      2            10       2.5       5.0         2         5",
+        "paper Table III  6,195  4,500       478,903               106.4"]
+    assert table("mine", stats).splitlines()[1:] == [
+        "measured      4      2            10       2.5       5.0         2         5"]
+
+
+def test_missing_or_malformed_inter_is_one_line(tmp_path):
+    with pytest.raises(DataError, match=r"^no toy.inter in .*; prepare it first: python -m m2rec.data prepare toy "):
+        inter_path(tmp_path, "toy")
+    path = _dataset(tmp_path, "bad", INTER + "u3\ti1\n")
+    with pytest.raises(DataError, match=r"bad.inter line 7: 2 cells for 4 columns; prepare the dataset again$"):
+        measure(path)
+
+
+def test_command_line_as_a_user_runs_it(tmp_path):
+    _dataset(tmp_path, "ml-1m")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "m2rec.data", "stats", str(tmp_path), "ml-1m"],
+                            capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [" ".join(line.split()) for line in result.stdout.splitlines()] == [
+        str(tmp_path / "ml-1m" / "ml-1m.inter"),
+        "ml-1m users items interactions avg/user avg/item min/user min/item",
+        "measured 2 3 5 2.5 1.7 2 1",
+        "paper Table III 6,040 3,416 999,611 165.6"]
+    result = subprocess.run([sys.executable, "-m", "m2rec.data", "stats", str(tmp_path), "nyc"],
+                            capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 1
+    assert result.stderr == (f"error: no nyc.inter in {tmp_path / 'nyc'} or {tmp_path}; prepare it first: "
+                             f"python -m m2rec.data prepare nyc --raw RAW --out {tmp_path}\n")
