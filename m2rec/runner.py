@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import importlib
 import importlib.resources
+import importlib.util
 import os
 import sys
 from logging import getLogger
@@ -22,12 +24,13 @@ from pathlib import Path
 import yaml
 
 import m2rec  # noqa: F401  (applies m2rec.compat before RecBole is used)
-from m2rec.model import M2Rec, Mamba4Rec
+from m2rec.registry import MODELS
 
 DEFAULT_MODEL = "M2Rec"
 DEFAULT_DATASET = "ml-100k"
-MODELS = {"M2Rec": M2Rec, "Mamba4Rec": Mamba4Rec}
 # Keys RecBole reads that no YAML file of RecBole's or ours lists.
+RECBOLE_FAMILIES = ("sequential_recommender", "general_recommender", "context_aware_recommender",
+                    "knowledge_aware_recommender")
 EXTRA_KEYS = {"nproc", "world_size", "offset", "ip", "port", "config_files", "local_rank", "single_spec"}
 
 
@@ -40,15 +43,14 @@ def configs_dir() -> Path:
 
 
 def resolve_model(name: str):
-    """Our models by name, else RecBole's (any of its sequential, general, ... recommenders)."""
+    """Our models by name, else one of RecBole's general, sequential, context-aware or knowledge models."""
     if name in MODELS:
         return MODELS[name]
-    from recbole.utils import get_model
-
-    try:
-        return get_model(name)
-    except ValueError as error:
-        raise UsageError(f"unknown model {name!r}: use one of {sorted(MODELS)} or a RecBole model name") from error
+    for family in RECBOLE_FAMILIES:
+        module_name = f"recbole.model.{family}.{name.lower()}"
+        if importlib.util.find_spec(module_name) is not None:
+            return getattr(importlib.import_module(module_name), name)
+    raise UsageError(f"unknown model {name!r}: use one of {sorted(MODELS)} or a RecBole model name (e.g. SASRec)")
 
 
 def config_files(model_name: str, dataset: str, user_files: list[str]) -> list[str]:

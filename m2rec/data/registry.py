@@ -69,6 +69,7 @@ class DatasetSpec:
 
 
 def _google_local(name: str, state: str, paper: PaperFigures) -> DatasetSpec:
+    """A Google Local 2021 state: its two files, and 5-core filtering without exact duplicates."""
     return DatasetSpec(
         name=name, converter="google_local", state=state, paper=paper,
         raw_files=(RawFile(f"review-{state}.json.gz", GOOGLE_LOCAL_2021),

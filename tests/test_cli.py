@@ -1,0 +1,66 @@
+"""The command line: both --dataset spellings, --config files, typed overrides, unknown options."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from m2rec.runner import UsageError, config_files, known_keys, main, make_config, parse_overrides
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_overrides_are_typed_and_checked():
+    allowed = known_keys(config_files("M2Rec", "ml-100k", []))
+    assert {"cut_ratio", "fusion", "learning_rate", "MAX_ITEM_LIST_LENGTH", "n_heads"} <= allowed
+    parsed = parse_overrides(["--cut_ratio=0.3", "--fusion", "concat", "--text_fields=[title, genre]",
+                              "--filter_adaptive=False", "--text_cache=~"], allowed)
+    assert parsed == {"cut_ratio": 0.3, "fusion": "concat", "text_fields": ["title", "genre"],
+                      "filter_adaptive": False, "text_cache": None}
+    with pytest.raises(UsageError, match="unknown option --cut_ration; did you mean --cut_ratio"):
+        parse_overrides(["--cut_ration=0.3"], allowed)
+    with pytest.raises(UsageError, match="needs a value"):
+        parse_overrides(["--cut_ratio"], allowed)
+    with pytest.raises(UsageError, match="unexpected argument"):
+        parse_overrides(["ml-1m"], allowed)
+
+
+def test_config_layers_later_files_win(tmp_path, tiny_overrides):
+    user = tmp_path / "mine.yaml"
+    user.write_text("cut_ratio: 0.7\nlearning_rate: 0.005\n", encoding="utf-8")
+    config = make_config("M2Rec", "tiny", [str(user)], {**tiny_overrides, "learning_rate": 0.002})
+    assert config["cut_ratio"] == 0.7  # user file over configs/model/M2Rec.yaml
+    assert config["learning_rate"] == 0.002  # --key=value over every file
+    assert config["valid_metric"] == "NDCG@10" and config["eval_args"]["split"] == {"LS": "valid_and_test"}
+    bpr = make_config("M2Rec", "tiny", overrides={**tiny_overrides, "loss_type": "BPR"})
+    assert bpr["train_neg_sample_args"]["distribution"] == "uniform"
+
+
+def _run(args, cwd):
+    return subprocess.run([sys.executable, str(ROOT / "run_mm.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_unknown_option_is_an_error(tmp_path):
+    result = _run(["--dataset", "ml-100k", "--learnig_rate=0.1"], tmp_path)
+    assert result.returncode == 2
+    assert "unknown option --learnig_rate; did you mean --learning_rate?" in result.stderr
+    assert _run(["--model", "NoSuchRec"], tmp_path).returncode == 2
+
+
+@pytest.mark.parametrize("spelling", [["--dataset", "tiny"], ["--dataset=tiny"]])
+def test_both_dataset_spellings_train_and_evaluate(tmp_path, tiny_overrides, spelling):
+    overrides = {**tiny_overrides, "epochs": 1, "fusion": "none", "checkpoint_dir": str(tmp_path / "saved")}
+    args = [*spelling, *(f"--{k}={v}" for k, v in overrides.items() if k != "text_fields")]
+    result = _run(args, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "test result: hit@10=" in result.stdout
+    assert "tiny" in result.stderr + result.stdout
+    assert list((tmp_path / "saved").glob("M2Rec-*.pth"))
+
+
+def test_main_rejects_missing_config_file(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--config", "does-not-exist.yaml"])
+    assert exit_info.value.code == 2
+    assert "--config does-not-exist.yaml: no such file" in capsys.readouterr().err
