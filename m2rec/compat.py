@@ -5,9 +5,11 @@ names the failure it prevents; `tests/test_compat.py` checks each one.
 
 1. numpy 2 removed `np.float_`, `np.complex_`, `np.unicode_`, `np.bool8` (RecBole's Config aliases
    `np.float = np.float_` and its metrics use `np.float`). We restore the aliases.
-2. pandas 3 breaks `Dataset._remap` and `fillna(inplace=True)`; ray (imported by RecBole) needs
-   `pkg_resources`, gone in setuptools 81. Both are pinned in pyproject.toml; `check_versions` fails
-   early with a one-line fix instead of a traceback deep inside RecBole.
+2. pandas 3 breaks `Dataset._remap` and `fillna(inplace=True)`: pinned in pyproject.toml, and
+   `check_versions` fails early with a one-line fix instead of a traceback deep inside RecBole.
+   setuptools 81 dropped `pkg_resources`, which ray needs; RecBole imports ray only in
+   `recbole.quick_start`, which m2rec never imports, so setuptools<81 is pinned for users of RecBole's
+   own quick start and not checked here.
 3. torch >= 2.6 loads with `weights_only=True`, so RecBole's reload of its own best checkpoint (a
    pickled dict holding its Config) fails. We let RecBole's trainer load with `weights_only=False`
    only the files that this process saved through that same trainer; any other file keeps torch's
@@ -28,18 +30,11 @@ import torch
 NUMPY_ALIASES = {"float_": "float64", "complex_": "complex128", "unicode_": "str_", "bool8": "bool_"}
 
 
-def _major(version: str) -> int:
-    return int(version.split(".")[0])
-
-
-def check_versions(pandas_version: str, setuptools_version: str | None) -> None:
+def check_versions(pandas_version: str) -> None:
     """Raise one readable error when an installed package is known to break RecBole 1.2.1."""
-    if _major(pandas_version) >= 3:
+    if int(pandas_version.split(".")[0]) >= 3:
         raise ImportError(f"pandas {pandas_version} breaks RecBole 1.2.1's dataset loading; "
                           "run: pip install 'pandas<3'")
-    if setuptools_version is not None and _major(setuptools_version) >= 81:
-        raise ImportError(f"setuptools {setuptools_version} lacks pkg_resources, which RecBole's ray "
-                          "import needs; run: pip install 'setuptools<81'")
 
 
 def restore_numpy_aliases() -> None:
@@ -83,15 +78,8 @@ def _switch_off_sine_anomaly_mode() -> None:
     torch.autograd.set_detect_anomaly(False)
 
 
-def _installed_version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def apply() -> None:
-    check_versions(metadata.version("pandas"), _installed_version("setuptools"))
+    check_versions(metadata.version("pandas"))
     restore_numpy_aliases()
     _switch_off_sine_anomaly_mode()
     _patch_trainer_checkpoints()

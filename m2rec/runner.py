@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import difflib
 import importlib
-import importlib.resources
 import importlib.util
 import os
 import sys
@@ -39,7 +38,7 @@ class UsageError(Exception):
 
 
 def configs_dir() -> Path:
-    return Path(str(importlib.resources.files("m2rec.configs")))
+    return Path(__file__).parent / "configs"
 
 
 def resolve_model(name: str):

