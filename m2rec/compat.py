@@ -3,8 +3,9 @@
 `apply()` runs once, when `m2rec` is imported, before any RecBole module is used. Each fix below
 names the failure it prevents; `tests/test_compat.py` checks each one.
 
-1. numpy 2 removed `np.float_`, `np.complex_`, `np.unicode_`, `np.bool8` (RecBole's Config aliases
-   `np.float = np.float_` and its metrics use `np.float`). We restore the aliases.
+1. numpy 2 removed `np.float_`, `np.complex_`, `np.unicode_`, `np.bool8`; RecBole's Config aliases
+   `np.float = np.float_` (and more) and its metrics use `np.float`. We restore all of them, so that
+   evaluating an unpickled checkpoint's Config works too.
 2. pandas 3 breaks `Dataset._remap` and `fillna(inplace=True)`: pinned in pyproject.toml, and
    `check_versions` fails early with a one-line fix instead of a traceback deep inside RecBole.
    setuptools 81 dropped `pkg_resources`, which ray needs; RecBole imports ray only in
@@ -27,7 +28,11 @@ from importlib import metadata
 import numpy as np
 import torch
 
-NUMPY_ALIASES = {"float_": "float64", "complex_": "complex128", "unicode_": "str_", "bool8": "bool_"}
+# numpy 2 names RecBole needs: the `_`-suffixed ones, and those Config.compatibility_settings() sets
+# from them (a Config unpickled from a checkpoint never runs that method).
+NUMPY_ALIASES = {"float_": "float64", "complex_": "complex128", "unicode_": "str_", "bool8": "bool_",
+                 "bool": "bool_", "int": "int_", "float": "float64", "complex": "complex128",
+                 "object": "object_", "str": "str_", "long": "int_", "unicode": "str_"}
 
 
 def check_versions(pandas_version: str) -> None:

@@ -1,6 +1,6 @@
 """LRURec (Yue et al., "Linear Recurrent Units for Sequential Recommendation", WSDM 2024) for RecBole.
 
-The LRU layer (Orvieto et al., 2023, as used by LRURec's Sec. 3) on real inputs u_t (d), complex
+The LRU layer (Orvieto et al., 2023, as LRURec uses it) on real inputs u_t (d), complex
 state h_t (H = 2d), eigenvalues λ on a ring of the unit disc:
 
     λ   = exp(-exp(ν) + i·exp(θ))                     diagonal recurrence, |λ| < 1
@@ -162,12 +162,15 @@ class LRURec(SequentialRecommender):
     def _embed(self, items: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(self.dropout(self.item_embedding(items)))
 
-    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
-        # item_seq: (B, L) right-padded with 0; item_seq_len: (B,)
+    def encode(self, item_seq: torch.Tensor) -> torch.Tensor:
+        """The output at every position.  item_seq: (B, L) right-padded with 0 -> (B, L, d)."""
         x = self._embed(item_seq)  # (B, L, d)
         for block in self.blocks:
             x = block(x)  # (B, L, d)
-        return self.gather_indexes(x, item_seq_len - 1)  # (B, d)
+        return x
+
+    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
+        return self.gather_indexes(self.encode(item_seq), item_seq_len - 1)  # (B, d)
 
     def init_state(self, batch_size: int) -> list[torch.Tensor]:
         """Zero recurrent states, one (B, H) complex tensor per layer, for `step`."""

@@ -1,0 +1,106 @@
+"""RecMamba (Yang et al., "Uncovering Selective State Space Model's Capabilities in Lifelong Sequential
+Recommendation", arXiv 2403.16371, 2024) for RecBole.
+
+The paper models lifelong sequences (length >= 2000) with Mamba blocks in place of SASRec's
+self-attention blocks; its released code (github.com/nancheng58/RecMamba, `MambaRec`) fixes the
+details. Notation: B batch, L = MAX_ITEM_LIST_LENGTH, d hidden size.
+
+    X = Dropout(E[item_seq] · sqrt(d) + P[pos])     SASRec's embedding layer: item + learned position
+    X = Mamba(X)  (num_layers times)               selective SSM block (Gu & Dao), no norm, no FFN
+    user = X[item_seq_len - 1];  scores = user · E^T     tied item embeddings
+
+The Mamba block is `m2rec.mixer.MambaMixer` (mamba-ssm's parameters; its CUDA kernels on a GPU, the
+pure-PyTorch scan elsewhere). Initialisation as the official `main.py`: Xavier-normal on every
+Linear, Conv1d and Embedding weight, except that Mamba's own A_log and Δ (dt_proj) keep mamba-ssm's
+initialisation (docs/baselines.md, "RecMamba: what we had to guess").
+
+Positions: the official data are left-padded, so the last item always has position L - 1 and
+positions count back from it. RecBole right-pads; we give item t of a sequence of length n the
+position t + L - n, which is what left padding would give it. Mamba is causal, so the padding after
+the last item never reaches the output at item_seq_len - 1.
+
+Loss: the paper trains with SASRec's binary cross-entropy on one sampled negative per position;
+under RecBole's protocol (DESIGN.md) we train, like every baseline, with CE over all items at the
+last position (or BPR with loss_type: BPR).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from recbole.model.abstract_recommender import SequentialRecommender
+from recbole.model.loss import BPRLoss
+
+from m2rec.mixer import MambaMixer
+
+LOSS_TYPES = ("CE", "BPR")
+
+
+class RecMamba(SequentialRecommender):
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+
+        self.hidden_size = config["hidden_size"]
+        self.num_layers = config["num_layers"]
+        self.dropout_prob = config["dropout_prob"]
+        self.d_state = config["d_state"]
+        self.d_conv = config["d_conv"]
+        self.expand = config["expand"]
+        self.mamba_backend = config["mamba_backend"]
+        self.loss_type = config["loss_type"]
+
+        if self.loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type must be one of {LOSS_TYPES} for RecMamba, got {self.loss_type!r}")
+
+        self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
+        self.position_embedding = nn.Embedding(self.max_seq_length, self.hidden_size)
+        self.dropout = nn.Dropout(self.dropout_prob)
+        self.layers = nn.ModuleList(
+            MambaMixer(d_model=self.hidden_size, d_state=self.d_state, d_conv=self.d_conv, expand=self.expand,
+                       backend=self.mamba_backend)
+            for _ in range(self.num_layers)
+        )
+        self.loss_fct = BPRLoss() if self.loss_type == "BPR" else nn.CrossEntropyLoss()
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        """Xavier-normal weights (the official main.py); mamba-ssm's own dt_proj and A_log init is kept."""
+        if isinstance(module, MambaMixer):
+            for layer in (module.in_proj, module.conv1d, module.x_proj, module.out_proj):
+                nn.init.xavier_normal_(layer.weight)
+        elif isinstance(module, nn.Embedding):
+            nn.init.xavier_normal_(module.weight)
+
+    def positions(self, item_seq_len: torch.Tensor) -> torch.Tensor:
+        """Left-padding positions for right-padded sequences: item t of n gets t + L - n.  -> (B, L)."""
+        L = self.max_seq_length
+        t = torch.arange(L, device=item_seq_len.device)  # (L,)
+        return (t[None, :] + L - item_seq_len[:, None]).clamp(max=L - 1)  # (B, L), padding clamped
+
+    def encode(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
+        """The output at every position.  item_seq: (B, L) right-padded with 0; item_seq_len: (B,) -> (B, L, d)."""
+        x = self.item_embedding(item_seq) * self.hidden_size ** 0.5  # (B, L, d)
+        x = self.dropout(x + self.position_embedding(self.positions(item_seq_len)))  # (B, L, d)
+        for mixer in self.layers:
+            x = mixer(x)  # (B, L, d)
+        return x
+
+    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
+        return self.gather_indexes(self.encode(item_seq, item_seq_len), item_seq_len - 1)  # (B, d)
+
+    def calculate_loss(self, interaction) -> torch.Tensor:
+        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])  # (B, d)
+        pos_items = interaction[self.POS_ITEM_ID]
+        if self.loss_type == "BPR":
+            pos_score = (user * self.item_embedding(pos_items)).sum(-1)  # (B,)
+            neg_score = (user * self.item_embedding(interaction[self.NEG_ITEM_ID])).sum(-1)
+            return self.loss_fct(pos_score, neg_score)
+        return self.loss_fct(user @ self.item_embedding.weight.t(), pos_items)
+
+    def predict(self, interaction) -> torch.Tensor:
+        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return (user * self.item_embedding(interaction[self.ITEM_ID])).sum(-1)  # (B,)
+
+    def full_sort_predict(self, interaction) -> torch.Tensor:
+        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return user @ self.item_embedding.weight.t()  # (B, n_items)
