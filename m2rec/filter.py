@@ -10,6 +10,11 @@ Glossary (code -> paper):
     weight      W    (F, d) complex, stored as real pairs (F, d, 2); initialised to 1 + 0j
     adaptive         False = the paper's "w/o Ada": fixed mask, no learnable W
 
+Beyond the paper (the seeds' open questions): `mask_type: soft` replaces the 0/1 mask by
+M[k] = σ((θ L / 2 - k) / softness), a ramp `softness` bins wide around the cut; `cut_ratio: learn`
+makes θ a parameter (θ = σ(cut_logit), starting at `cut_ratio_init`), learned by gradient through
+the soft mask.
+
 The filter runs over the sequence (time) axis: each channel is filtered on its own. It mixes
 positions, so padded positions are zeroed first (`pad_mask`): the output at a real position then
 does not depend on what fills the padding.
@@ -31,13 +36,40 @@ def lowpass_mask(seq_len: int, cut_ratio: float) -> torch.Tensor:
     return (torch.arange(n_bins) <= last_kept).float()  # (F,)
 
 
+MASK_TYPES = ("hard", "soft")
+
+
+def soft_mask(seq_len: int, cut_ratio: torch.Tensor, softness: float) -> torch.Tensor:
+    """Smooth M: σ((θ L / 2 - k) / softness) for rfft bins k; differentiable in θ."""
+    bins = torch.arange(seq_len // 2 + 1, device=cut_ratio.device, dtype=torch.float32)
+    return torch.sigmoid((cut_ratio * seq_len / 2 - bins) / softness)  # (F,)
+
+
 class FourierFilter(nn.Module):
     """Eq. 10-13 over the time axis of a (B, L, d) tensor."""
 
-    def __init__(self, seq_len: int, d_model: int, cut_ratio: float = 0.1, adaptive: bool = True):
+    def __init__(self, seq_len: int, d_model: int, cut_ratio: float | str = 0.1, adaptive: bool = True,
+                 mask_type: str = "hard", softness: float = 1.0, cut_ratio_init: float = 0.1):
         super().__init__()
+        if mask_type not in MASK_TYPES:
+            raise ValueError(f"mask_type must be one of {MASK_TYPES}, got {mask_type!r}")
+        if cut_ratio == "learn":
+            mask_type = "soft"
+            lowpass_mask(seq_len, cut_ratio_init)  # validates the initial θ
+            self.cut_logit = nn.Parameter(torch.logit(torch.tensor(float(cut_ratio_init))))
+        elif isinstance(cut_ratio, str):
+            raise ValueError(f"cut_ratio must be a number in (0, 1] or 'learn', got {cut_ratio!r}")
+        else:
+            self.register_parameter("cut_logit", None)
         self.seq_len = seq_len
-        self.register_buffer("mask", lowpass_mask(seq_len, cut_ratio))  # (F,)
+        self.softness = softness
+        if self.cut_logit is not None:
+            self.register_buffer("mask", None)
+        elif mask_type == "hard":
+            self.register_buffer("mask", lowpass_mask(seq_len, cut_ratio))  # (F,)
+        else:
+            lowpass_mask(seq_len, cut_ratio)  # validates θ
+            self.register_buffer("mask", soft_mask(seq_len, torch.tensor(float(cut_ratio)), softness))  # (F,)
         if adaptive:
             weight = torch.zeros(seq_len // 2 + 1, d_model, 2)
             weight[..., 0] = 1.0
@@ -45,9 +77,21 @@ class FourierFilter(nn.Module):
         else:
             self.register_parameter("weight", None)
 
+    def cut_ratio(self) -> torch.Tensor:
+        """θ: learned (σ(cut_logit)) or fixed."""
+        if self.cut_logit is None:
+            raise AttributeError("this filter's θ is fixed; it is not a parameter")
+        return torch.sigmoid(self.cut_logit)
+
+    def current_mask(self) -> torch.Tensor:
+        """M (F,): the fixed buffer, or the soft mask of the learned θ."""
+        if self.cut_logit is None:
+            return self.mask
+        return soft_mask(self.seq_len, self.cut_ratio(), self.softness)
+
     def response(self) -> torch.Tensor:
         """W ⊙ M as a complex (F, d) tensor (a (F, 1) mask when not adaptive)."""
-        mask = self.mask[:, None].to(torch.complex64)
+        mask = self.current_mask()[:, None].to(torch.complex64)
         if self.weight is None:
             return mask
         return torch.view_as_complex(self.weight.float()) * mask

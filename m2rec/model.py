@@ -42,6 +42,9 @@ class M2Rec(SequentialRecommender):
         self.filter_position = config["filter_position"]
         self.cut_ratio = config["cut_ratio"]
         self.filter_adaptive = config["filter_adaptive"]
+        self.mask_type = config["mask_type"]
+        self.mask_softness = config["mask_softness"]
+        self.cut_ratio_init = config["cut_ratio_init"]
         self.fusion_type = config["fusion"]
         self.gate_form = config["gate_form"]
         self.gate_alpha_init = config["gate_alpha_init"]
@@ -87,7 +90,8 @@ class M2Rec(SequentialRecommender):
         self.fusion.reset_gate()
 
     def _filter(self, width: int) -> FourierFilter:
-        return FourierFilter(self.max_seq_length, width, self.cut_ratio, self.filter_adaptive)
+        return FourierFilter(self.max_seq_length, width, self.cut_ratio, self.filter_adaptive,
+                             self.mask_type, self.mask_softness, self.cut_ratio_init)
 
     def _mixer(self) -> MambaMixer:
         inner = self._filter(self.expand * self.hidden_size) if self.filter_position == "inner" else None

@@ -72,3 +72,24 @@ def test_padding_content_does_not_reach_real_positions():
     garbage[~pad_mask] = torch.randn(int((~pad_mask).sum()), 3) * 100
     torch.testing.assert_close(f(x, pad_mask), f(garbage, pad_mask))
     assert not torch.allclose(f(x), f(garbage))
+
+
+def test_soft_mask_is_a_ramp_around_the_cut():
+    f = FourierFilter(seq_len=40, d_model=2, cut_ratio=0.5, mask_type="soft", softness=1.0)
+    mask = f.mask  # cut at k = 10
+    assert mask[10].item() == pytest.approx(0.5)
+    assert mask[0].item() > 0.9999 and mask[20].item() < 1e-4
+    assert torch.all(mask[1:] < mask[:-1])
+
+
+def test_learned_cut_ratio_gets_gradients_and_starts_at_its_init():
+    torch.manual_seed(0)
+    f = FourierFilter(seq_len=32, d_model=4, cut_ratio="learn", cut_ratio_init=0.25)
+    assert f.cut_ratio().item() == pytest.approx(0.25)
+    assert f.mask is None
+    f(torch.randn(2, 32, 4)).square().sum().backward()
+    assert f.cut_logit.grad is not None and f.cut_logit.grad.abs().item() > 0
+    with pytest.raises(ValueError, match="'learn'"):
+        FourierFilter(seq_len=32, d_model=4, cut_ratio="auto")
+    with pytest.raises(ValueError, match="mask_type"):
+        FourierFilter(seq_len=32, d_model=4, mask_type="gaussian")

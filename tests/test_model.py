@@ -40,8 +40,9 @@ def test_filter_position_places_the_filter(tiny_data, tiny_overrides, position, 
 
 def test_without_ada_has_no_learnable_w(tiny_data, tiny_overrides):
     model = build(tiny_data, tiny_overrides, filter_adaptive=False)
-    assert model.input_filter.weight is None
-    assert model.input_filter.mask.sum() == 1 + int(0.1 * 12 / 2)
+    fourier = model.layers[0].mamba.fourier
+    assert fourier.weight is None
+    assert fourier.mask.sum() == 1 + int(0.1 * 12 / 2)
 
 
 @pytest.mark.parametrize("fusion,text_params", [("gate", True), ("concat", True), ("sum", True), ("none", False)])
@@ -74,7 +75,7 @@ def test_gradients_reach_both_branches_and_the_gate(tiny_data, tiny_overrides, f
     torch.nn.functional.cross_entropy(seq @ model.item_embedding.weight.t(), inter["item_id"]).backward()
     assert model.text_proj.weight.grad.abs().sum() > 0
     assert model.layers[0].mamba.in_proj.weight.grad.abs().sum() > 0
-    assert model.input_filter.weight.grad.abs().sum() > 0
+    assert model.layers[0].mamba.fourier.weight.grad.abs().sum() > 0
     gate = [model.fusion.gate.weight] if form == "context" else [model.fusion.alpha, model.fusion.beta]
     assert all(p.grad.abs().sum() > 0 for p in gate)
 
