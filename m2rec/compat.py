@@ -18,6 +18,9 @@ names the failure it prevents; `tests/test_compat.py` checks each one.
 4. `recbole/model/sequential_recommender/sine.py` turns on autograd anomaly detection for the whole
    process when imported (~1.6x slower training). We import RecBole's sequential models once and
    switch it back off.
+5. RecBole's `ensure_dir` checks, then creates: two runs started at once in one folder race on
+   `./log` (seen on the GPU machine: FileExistsError). We make it `os.makedirs(exist_ok=True)` in
+   every RecBole module that imported it.
 """
 from __future__ import annotations
 
@@ -83,8 +86,29 @@ def _switch_off_sine_anomaly_mode() -> None:
     torch.autograd.set_detect_anomaly(False)
 
 
+def ensure_dir(dir_path: str) -> None:
+    os.makedirs(dir_path, exist_ok=True)
+
+
+ENSURE_DIR_USERS = ("recbole.utils", "recbole.utils.utils", "recbole.utils.logger", "recbole.trainer.trainer",
+                    "recbole.data.utils", "recbole.data.dataset.dataset")
+
+
+def _patch_ensure_dir() -> None:
+    import sys
+
+    import recbole.data.dataset.dataset  # noqa: F401  (with the trainer: every user of ensure_dir we run)
+    import recbole.trainer.trainer  # noqa: F401
+
+    for name in ENSURE_DIR_USERS:
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "ensure_dir"):
+            module.ensure_dir = ensure_dir
+
+
 def apply() -> None:
     check_versions(metadata.version("pandas"))
     restore_numpy_aliases()
     _switch_off_sine_anomaly_mode()
     _patch_trainer_checkpoints()
+    _patch_ensure_dir()

@@ -186,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         resolve_model(args.model)
     except UsageError as error:
         parser.error(str(error))
+    from m2rec.data import DataError
+    from m2rec.text import TextCacheMismatch
+
     config = make_config(args.model, args.dataset, args.config, overrides)
-    result = run(config)
+    try:
+        result = run(config)
+    except (DataError, FileNotFoundError, TextCacheMismatch) as error:
+        parser.exit(1, f"error: {error}\n")
     print("test result: " + "  ".join(f"{k}={v:.4f}" for k, v in result["test_result"].items()))
     return 0

@@ -52,3 +52,15 @@ def test_trainer_loads_its_own_checkpoints_only(tmp_path):
     with pytest.raises(Exception, match="weights_only"):
         proxy.load(str(foreign), map_location="cpu")
     assert proxy.device is torch.device and proxy.nn is torch.nn
+
+
+def test_ensure_dir_is_race_free_in_every_recbole_module_that_uses_it(tmp_path):
+    import importlib
+
+    for name in compat.ENSURE_DIR_USERS:
+        assert importlib.import_module(name).ensure_dir is compat.ensure_dir, name
+    target = tmp_path / "log"
+    target.mkdir()
+    compat.ensure_dir(str(target))  # a directory another run created between RecBole's check and mkdir
+    compat.ensure_dir(str(tmp_path / "a" / "b"))
+    assert (tmp_path / "a" / "b").is_dir()
