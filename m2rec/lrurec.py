@@ -33,12 +33,10 @@ import math
 
 import torch
 import torch.nn as nn
-from recbole.model.abstract_recommender import SequentialRecommender
-from recbole.model.loss import BPRLoss
 
 from m2rec.encoder import FeedForward
+from m2rec.scoring import TiedScoring, make_loss
 
-LOSS_TYPES = ("CE", "BPR")
 
 
 def lru_parallel(lamb: torch.Tensor, bu: torch.Tensor) -> torch.Tensor:
@@ -124,7 +122,7 @@ class LRUBlock(nn.Module):
         return self.ffn(y), h
 
 
-class LRURec(SequentialRecommender):
+class LRURec(TiedScoring):
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
 
@@ -136,9 +134,6 @@ class LRURec(SequentialRecommender):
         self.initializer_range = config["initializer_range"]
         self.loss_type = config["loss_type"]
 
-        if self.loss_type not in LOSS_TYPES:
-            raise ValueError(f"loss_type must be one of {LOSS_TYPES} for LRURec, got {self.loss_type!r}")
-
         self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
         self.item_bias = nn.Parameter(torch.zeros(self.n_items))
         self.LayerNorm = nn.LayerNorm(self.hidden_size)
@@ -146,7 +141,7 @@ class LRURec(SequentialRecommender):
         self.blocks = nn.ModuleList(
             LRUBlock(self.hidden_size, self.dropout_prob, self.r_min, self.r_max) for _ in range(self.num_layers)
         )
-        self.loss_fct = BPRLoss() if self.loss_type == "BPR" else nn.CrossEntropyLoss()
+        self.loss_fct = make_loss(self.loss_type, "LRURec")
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -189,25 +184,6 @@ class LRURec(SequentialRecommender):
             new_states.append(h)
         return x, new_states
 
-    def scores(self, user: torch.Tensor) -> torch.Tensor:
-        """user: (B, d) -> scores over all items (B, n_items)."""
-        return user @ self.item_embedding.weight.t() + self.item_bias
-
-    def calculate_loss(self, interaction) -> torch.Tensor:
-        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])  # (B, d)
-        pos_items = interaction[self.POS_ITEM_ID]
-        if self.loss_type == "BPR":
-            neg_items = interaction[self.NEG_ITEM_ID]
-            pos_score = (user * self.item_embedding(pos_items)).sum(-1) + self.item_bias[pos_items]  # (B,)
-            neg_score = (user * self.item_embedding(neg_items)).sum(-1) + self.item_bias[neg_items]
-            return self.loss_fct(pos_score, neg_score)
-        return self.loss_fct(self.scores(user), pos_items)
-
-    def predict(self, interaction) -> torch.Tensor:
-        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])  # (B, d)
-        items = interaction[self.ITEM_ID]
-        return (user * self.item_embedding(items)).sum(-1) + self.item_bias[items]  # (B,)
-
-    def full_sort_predict(self, interaction) -> torch.Tensor:
-        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return self.scores(user)  # (B, n_items)
+    def item_bias_of(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """LRURec's learned per-item score bias.  -> (n_items,) or (B,)."""
+        return self.item_bias if items is None else self.item_bias[items]

@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from recbole.model.abstract_recommender import SequentialRecommender
-from recbole.model.loss import BPRLoss
 
 from m2rec.encoder import MambaLayer
 from m2rec.filter import FourierFilter
 from m2rec.fusion import Fusion
 from m2rec.mixer import MambaMixer
+from m2rec.scoring import TiedScoring, make_loss
 
 FILTER_POSITIONS = ("input", "inner", "none")
 DT_BIAS_INITS = ("mamba_ssm", "zero")
 
 
-class M2Rec(SequentialRecommender):
+class M2Rec(TiedScoring):
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
 
@@ -79,12 +78,7 @@ class M2Rec(SequentialRecommender):
             self.register_buffer("text_table", table.float(), persistent=False)
             self.text_proj = nn.Linear(table.shape[1], self.hidden_size)
 
-        if self.loss_type == "BPR":
-            self.loss_fct = BPRLoss()
-        elif self.loss_type == "CE":
-            self.loss_fct = nn.CrossEntropyLoss()
-        else:
-            raise ValueError(f"loss_type must be 'CE' or 'BPR', got {self.loss_type!r}")
+        self.loss_fct = make_loss(self.loss_type, "M2Rec")
 
         self.apply(self._init_weights)
         self.fusion.reset_gate()
@@ -121,24 +115,6 @@ class M2Rec(SequentialRecommender):
         text = self.text_proj(self.text_table[item_seq]) if self.text_proj is not None else None  # E(l)
         y = self.fusion(text, x)  # (B, L, d)  Eq. 16
         return self.gather_indexes(y, item_seq_len - 1)  # (B, d)
-
-    def calculate_loss(self, interaction) -> torch.Tensor:
-        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])  # (B, d)
-        pos_items = interaction[self.POS_ITEM_ID]
-        if self.loss_type == "BPR":
-            pos_score = (seq_output * self.item_embedding(pos_items)).sum(-1)  # (B,)
-            neg_score = (seq_output * self.item_embedding(interaction[self.NEG_ITEM_ID])).sum(-1)
-            return self.loss_fct(pos_score, neg_score)
-        logits = seq_output @ self.item_embedding.weight.t()  # (B, n_items)
-        return self.loss_fct(logits, pos_items)
-
-    def predict(self, interaction) -> torch.Tensor:
-        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return (seq_output * self.item_embedding(interaction[self.ITEM_ID])).sum(-1)  # (B,)
-
-    def full_sort_predict(self, interaction) -> torch.Tensor:
-        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return seq_output @ self.item_embedding.weight.t()  # (B, n_items)
 
 
 class Mamba4Rec(M2Rec):

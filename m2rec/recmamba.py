@@ -27,15 +27,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from recbole.model.abstract_recommender import SequentialRecommender
-from recbole.model.loss import BPRLoss
 
 from m2rec.mixer import MambaMixer
+from m2rec.scoring import TiedScoring, make_loss
 
-LOSS_TYPES = ("CE", "BPR")
-
-
-class RecMamba(SequentialRecommender):
+class RecMamba(TiedScoring):
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
 
@@ -48,9 +44,6 @@ class RecMamba(SequentialRecommender):
         self.mamba_backend = config["mamba_backend"]
         self.loss_type = config["loss_type"]
 
-        if self.loss_type not in LOSS_TYPES:
-            raise ValueError(f"loss_type must be one of {LOSS_TYPES} for RecMamba, got {self.loss_type!r}")
-
         self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
         self.position_embedding = nn.Embedding(self.max_seq_length, self.hidden_size)
         self.dropout = nn.Dropout(self.dropout_prob)
@@ -59,7 +52,7 @@ class RecMamba(SequentialRecommender):
                        backend=self.mamba_backend)
             for _ in range(self.num_layers)
         )
-        self.loss_fct = BPRLoss() if self.loss_type == "BPR" else nn.CrossEntropyLoss()
+        self.loss_fct = make_loss(self.loss_type, "RecMamba")
         self.apply(self._init_weights)
 
     @staticmethod
@@ -87,20 +80,3 @@ class RecMamba(SequentialRecommender):
 
     def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
         return self.gather_indexes(self.encode(item_seq, item_seq_len), item_seq_len - 1)  # (B, d)
-
-    def calculate_loss(self, interaction) -> torch.Tensor:
-        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])  # (B, d)
-        pos_items = interaction[self.POS_ITEM_ID]
-        if self.loss_type == "BPR":
-            pos_score = (user * self.item_embedding(pos_items)).sum(-1)  # (B,)
-            neg_score = (user * self.item_embedding(interaction[self.NEG_ITEM_ID])).sum(-1)
-            return self.loss_fct(pos_score, neg_score)
-        return self.loss_fct(user @ self.item_embedding.weight.t(), pos_items)
-
-    def predict(self, interaction) -> torch.Tensor:
-        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return (user * self.item_embedding(interaction[self.ITEM_ID])).sum(-1)  # (B,)
-
-    def full_sort_predict(self, interaction) -> torch.Tensor:
-        user = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return user @ self.item_embedding.weight.t()  # (B, n_items)

@@ -156,7 +156,7 @@ def test_init(tiny_data, tiny_overrides):
     ("fusion", "product", "fusion must be one of"),
     ("gate_form", "vector", "gate_form must be one of"),
     ("cut_ratio", 0.0, "cut_ratio"),
-    ("loss_type", "MSE", "loss_type must be"),
+    ("loss_type", "MSE", "loss_type must be one of"),
 ])
 def test_config_errors_say_what_to_change(tiny_data, tiny_overrides, key, value, message):
     with pytest.raises(ValueError, match=message):
