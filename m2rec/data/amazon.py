@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+from m2rec.data import lines
 from m2rec.data.lines import RawSource, ReadOptions, find_raw, finite
 from m2rec.data.recbole_files import clean, identifier, tokens
 from m2rec.data.registry import DatasetSpec
@@ -40,27 +41,11 @@ def _category_names(categories: Any) -> list[Any]:
 
 def interactions(reviews: RawSource, options: ReadOptions) -> Iterator[tuple[str, str, float, float]]:
     """(reviewerID, asin, overall, unixReviewTime) for every valid review."""
-    source = reviews.open(options)
-    for number, line in source:
-        record = source.record(number, line)
-        values = None if record is None else source.fields(number, record, REVIEW_FIELDS)
-        if values is not None:
-            user, item, rating, timestamp = values
-            yield user, item, rating, timestamp
+    yield from lines.records(reviews, options, REVIEW_FIELDS)
 
 
 def item_texts(meta: RawSource, wanted: set[str], options: ReadOptions) -> dict[str, tuple[str, ...]]:
     """(title, brand, categories, description) of the items in `wanted`."""
-    source = meta.open(options)
-    texts: dict[str, tuple[str, ...]] = {}
-    for number, line in source:
-        found = ASIN.search(line)
-        if found and found[1].decode("utf-8", "replace") not in wanted:
-            continue
-        record = source.record(number, line)
-        values = None if record is None else source.fields(number, record, (("asin", identifier),))
-        if values is None or values[0] not in wanted or values[0] in texts:
-            continue
-        texts[values[0]] = (clean(record.get("title")), clean(record.get("brand")),
-                            tokens(_category_names(record.get("categories"))), clean(record.get("description")))
-    return texts
+    return lines.item_texts(meta, wanted, options, ASIN, "asin", lambda record: (
+        clean(record.get("title")), clean(record.get("brand")),
+        tokens(_category_names(record.get("categories"))), clean(record.get("description"))))

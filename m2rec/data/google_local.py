@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+from m2rec.data import lines
 from m2rec.data.lines import RawSource, ReadOptions, find_raw, finite
 from m2rec.data.recbole_files import clean, identifier, tokens
 from m2rec.data.registry import DatasetSpec
@@ -44,27 +45,11 @@ def _category(value: Any) -> list[Any]:
 
 def interactions(reviews: RawSource, options: ReadOptions) -> Iterator[tuple[str, str, float, float]]:
     """(user_id, gmap_id, rating, time in seconds) for every valid review."""
-    source = reviews.open(options)
-    for number, line in source:
-        record = source.record(number, line)
-        values = None if record is None else source.fields(number, record, REVIEW_FIELDS)
-        if values is not None:
-            user, item, rating, milliseconds = values
-            yield user, item, rating, milliseconds / 1000
+    for user, item, rating, milliseconds in lines.records(reviews, options, REVIEW_FIELDS):
+        yield user, item, rating, milliseconds / 1000
 
 
 def item_texts(meta: RawSource, wanted: set[str], options: ReadOptions) -> dict[str, tuple[str, ...]]:
     """(name, category, description) of the businesses in `wanted`."""
-    source = meta.open(options)
-    texts: dict[str, tuple[str, ...]] = {}
-    for number, line in source:
-        found = GMAP_ID.search(line)
-        if found and found[1].decode("utf-8", "replace") not in wanted:
-            continue
-        record = source.record(number, line)
-        values = None if record is None else source.fields(number, record, (("gmap_id", identifier),))
-        if values is None or values[0] not in wanted or values[0] in texts:
-            continue
-        texts[values[0]] = (clean(record.get("name")), tokens(_category(record.get("category"))),
-                            clean(record.get("description")))
-    return texts
+    return lines.item_texts(meta, wanted, options, GMAP_ID, "gmap_id", lambda record: (
+        clean(record.get("name")), tokens(_category(record.get("category"))), clean(record.get("description"))))

@@ -15,6 +15,7 @@ import gzip
 import json
 import math
 import os
+import re
 import zipfile
 import zlib
 from collections import Counter
@@ -25,6 +26,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from tqdm import tqdm
 
 from m2rec.data.errors import DataError
+from m2rec.data.recbole_files import identifier
 
 GZIP_MAGIC = b"\x1f\x8b"
 PROGRESS_EVERY = 8192
@@ -184,3 +186,32 @@ class LineFile:
             parts.append("none skipped")
         parts.extend(f"{count:,} {note}" for note, count in self.notes.items())
         return "; ".join(parts)
+
+
+def records(source: RawSource, options: ReadOptions, fields) -> Iterator[tuple]:
+    """The typed `fields` of every valid record of a JSON-lines file (bad ones skipped or fatal per options)."""
+    lines = source.open(options)
+    for number, line in lines:
+        record = lines.record(number, line)
+        values = None if record is None else lines.fields(number, record, fields)
+        if values is not None:
+            yield values
+
+
+def item_texts(meta: RawSource, wanted: set[str], options: ReadOptions, id_pattern: re.Pattern,
+               id_field: str, describe: Callable[[dict], tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """`describe(record)` for the items in `wanted`, first record per item. Lines whose id
+    (`id_pattern` on the raw bytes) is not wanted are skipped before parsing."""
+    lines = meta.open(options)
+    texts: dict[str, tuple[str, ...]] = {}
+    for number, line in lines:
+        found = id_pattern.search(line)
+        if found and found[1].decode("utf-8", "replace") not in wanted:
+            continue
+        record = lines.record(number, line)
+        values = None if record is None else lines.fields(number, record, ((id_field, identifier),))
+        if values is None or values[0] not in wanted or values[0] in texts:
+            continue
+        texts[values[0]] = describe(record)
+    return texts
+
