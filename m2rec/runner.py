@@ -149,6 +149,22 @@ def _ensure_data(config) -> None:
     ensure_dataset(config["dataset"], folder.parent)
 
 
+def epoch_snapshots(trainer, config):
+    """RecBole callback: after each validation, save the model as `<checkpoint>.epochs/epochNNN.pth`
+    (same layout as RecBole's checkpoint), for plots of parameters over training."""
+    import torch
+
+    folder = Path(trainer.saved_model_file).with_suffix(".epochs")
+
+    def save(epoch_idx: int, valid_score: float) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save({"config": config, "epoch": epoch_idx, "best_valid_score": valid_score,
+                    "state_dict": trainer.model.state_dict(), "other_parameter": trainer.model.other_parameter()},
+                   folder / f"epoch{epoch_idx:03d}.pth")
+
+    return save
+
+
 def run(config, saved: bool = True) -> dict:
     """Train, reload the best checkpoint, evaluate on the test split; RecBole's logging throughout."""
     from recbole.data import create_dataset, data_preparation
@@ -168,8 +184,9 @@ def run(config, saved: bool = True) -> dict:
     model = model_cls(config, train_data._dataset).to(config["device"])
     logger.info(model)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    snapshots = epoch_snapshots(trainer, config) if config["save_epoch_snapshots"] else None
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, saved=saved,
-                                                      show_progress=config["show_progress"])
+                                                      show_progress=config["show_progress"], callback_fn=snapshots)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
     logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
     logger.info(set_color("test result", "yellow") + f": {test_result}")

@@ -1,4 +1,6 @@
 """End to end through RecBole's Trainer on the tiny dataset: train, evaluate, reload, reproduce."""
+from pathlib import Path
+
 import torch
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_trainer
@@ -27,3 +29,13 @@ def test_train_evaluate_reload_and_same_seed_same_metrics(tiny_overrides, tmp_pa
     second = run(make_config("M2Rec", "tiny", overrides=overrides))
     assert dict(second["test_result"]) == dict(metrics)
     assert second["best_valid_score"] == first["best_valid_score"]
+
+
+def test_epoch_snapshots(tiny_overrides, tmp_path):
+    result = run(make_config("M2Rec", "tiny", overrides={**tiny_overrides, "epochs": 2, "fusion": "none",
+                                                          "checkpoint_dir": str(tmp_path), "save_epoch_snapshots": True}))
+    folder = Path(result["trainer"].saved_model_file).with_suffix(".epochs")
+    snapshots = sorted(p.name for p in folder.iterdir())
+    assert snapshots == ["epoch000.pth", "epoch001.pth"]
+    last = torch.load(folder / "epoch001.pth", map_location="cpu", weights_only=False)
+    assert last["epoch"] == 1 and last["state_dict"].keys() == result["model"].state_dict().keys()
