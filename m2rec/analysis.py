@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from m2rec.experiment import _pyplot, _save, mean_std
+from m2rec.experiment import _pyplot, _save, mean_std, run_cells, write_csv, write_markdown
 from m2rec.runner import UsageError, known_keys, make_config, parse_overrides, resolve_model
 
 METRIC_NAMES = {"hit": "HR", "ndcg": "NDCG", "mrr": "MRR"}  # RecBole's metric -> the paper's
@@ -475,6 +475,29 @@ def device_settings(device: str | None) -> tuple[dict, torch.device]:
         raise UsageError(f"--device {device!r}: use cpu, cuda or cuda:N (e.g. cuda:1)")
     os.environ["CUDA_VISIBLE_DEVICES"] = index or "0"
     return {"gpu_id": index or "0"}, torch.device("cuda")
+
+
+def train_or_exit(parser: argparse.ArgumentParser, cells: Sequence, setup: ScriptArgs) -> list[dict]:
+    """Run (or resume) the script's cells; exit with one line when none of them finished."""
+    args = setup.args
+    records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
+    if not records:
+        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    return records
+
+
+def write_slice_report(per_seed: Sequence[Mapping], table: Sequence[Mapping], shown: Sequence[Mapping],
+                       plot_rows: Sequence[Mapping], metrics: Sequence[str], setup: ScriptArgs, name: str,
+                       columns: Sequence[str], x: str, legend_title: str, title: str, plot_title: str) -> None:
+    """The per-seed CSV, the mean ± std CSV (`table`) and Markdown (`shown`: the same rows, labelled
+    for reading), and grouped bars of the first two metrics (x = `x`, one colour per `label`)."""
+    write_csv(per_seed, setup.out / f"{name}_per_seed.csv")
+    write_csv(table, setup.out / f"{name}.csv")
+    quick = " (--quick smoke run)" if setup.args.quick else ""
+    markdown = write_markdown(markdown_rows(shown, columns, metrics), setup.out / f"{name}.md", title=title + quick)
+    plot_grouped_bars(plot_rows, x, [paper_name(m) for m in metrics[:2]], setup.out / f"{name}.png", hue="label",
+                      legend_title=legend_title, title=plot_title)
+    print(markdown.read_text(encoding="utf-8"))
 
 
 def text_cache_override(dataset: str, overrides: Mapping, config_files: Sequence[str], cache_dir: str | None) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m2rec, installed or not
 
 from m2rec import analysis
-from m2rec.experiment import Cell, run_cells, write_csv, write_markdown
+from m2rec.experiment import Cell
 
 NAME = "cold_start"
 VARIANTS = {"M2Rec": {}, "M2Rec w/o text (fusion: none)": {"fusion": "none"}}
@@ -47,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     text = analysis.text_cache_override(setup.dataset, setup.overrides, args.config, args.text_cache_dir)
     cells = [Cell(label, "M2Rec", setup.dataset, {**setup.overrides, **(text if not extra else {}), **extra}, seed)
              for label, extra in VARIANTS.items() for seed in args.seeds]
-    records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
-    if not records:
-        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    records = analysis.train_or_exit(parser, cells, setup)
 
     def slicer(data, users, targets):
         return analysis.cold_start_groups(data.history_length[users], data.train_item_count[targets],
@@ -58,17 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     per_seed = analysis.evaluate_slices(records, slicer, setup.device)
     metrics = list(records[0]["test"])
     table = analysis.mean_over_seeds(per_seed, ("label", "group"), metrics)
-    write_csv(per_seed, setup.out / f"{NAME}_per_seed.csv")
-    write_csv(table, setup.out / f"{NAME}.csv")
-    title = (f"Cold start on {setup.dataset}: M2Rec with and without its semantic branch, test metrics by slice, "
-             f"mean ± std over seeds {args.seeds}" + (" (--quick smoke run)" if args.quick else ""))
-    markdown = write_markdown(analysis.markdown_rows(table, ("group", "label", "users"), metrics),
-                              setup.out / f"{NAME}.md", title=title)
-    shown = [analysis.paper_name(m) for m in metrics[:2]]
     sized = [{**row, "group": f"{row['group']}\n({row['users']} users)"} for row in table]
-    analysis.plot_grouped_bars(sized, "group", shown, setup.out / f"{NAME}.png", hue="label", legend_title="variant",
-                               title=f"Cold start on {setup.dataset}")
-    print(markdown.read_text(encoding="utf-8"))
+    analysis.write_slice_report(
+        per_seed, table, table, sized, metrics, setup, NAME, ("group", "label", "users"), "group", "variant",
+        f"Cold start on {setup.dataset}: M2Rec with and without its semantic branch, test metrics by slice, "
+        f"mean ± std over seeds {args.seeds}", f"Cold start on {setup.dataset}")
     return 0
 
 

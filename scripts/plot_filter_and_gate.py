@@ -34,7 +34,7 @@ import torch
 from tqdm import tqdm
 
 from m2rec import analysis
-from m2rec.experiment import Cell, plot_lines, run_cells, write_csv, write_markdown
+from m2rec.experiment import Cell, plot_lines, write_csv, write_markdown
 from m2rec.filter import FourierFilter
 
 NAME = "plot_filter_and_gate"
@@ -108,9 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = analysis.text_cache_override(setup.dataset, setup.overrides, args.config, args.text_cache_dir)
         cells = [Cell("M2Rec", "M2Rec", setup.dataset, {**setup.overrides, **text}, seed) for seed in args.seeds]
-        records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
-        if not records:
-            parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+        records = analysis.train_or_exit(parser, cells, setup)
         paths = [record["checkpoint"] for record in records]
 
     filters, gates, seeds = [], [], set()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m
 import numpy as np
 
 from m2rec import analysis
-from m2rec.experiment import Cell, run_cells, write_csv, write_markdown
+from m2rec.experiment import Cell
 
 NAME = "rq2_length_groups"
 MODELS = ("M2Rec", "Mamba4Rec", "BERT4Rec", "FEARec")  # Fig. 3: Mamba-, Transformer- and frequency-based
@@ -60,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     text = analysis.text_cache_override(setup.dataset, setup.overrides, args.config, args.text_cache_dir)
     cells = [Cell(model, model, setup.dataset, {**setup.overrides, **(text if model == "M2Rec" else {})}, seed)
              for model in args.models for seed in args.seeds]
-    records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
-    if not records:
-        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    records = analysis.train_or_exit(parser, cells, setup)
 
     def slicer(data, users, targets):
         return {"all": np.ones(len(users), dtype=bool),
@@ -71,17 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     per_seed = analysis.evaluate_slices(records, slicer, setup.device)
     metrics = list(records[0]["test"])
     table = analysis.mean_over_seeds(per_seed, ("label", "group"), metrics)
-    write_csv(per_seed, setup.out / f"{NAME}_per_seed.csv")
-    write_csv(table, setup.out / f"{NAME}.csv")
-    title = (f"RQ2 (Fig. 3) on {setup.dataset}: test metrics by history length ({args.grouping} groups), "
-             f"mean ± std over seeds {args.seeds}" + (" (--quick smoke run)" if args.quick else ""))
-    markdown = write_markdown(analysis.markdown_rows(table, ("group", "label", "users"), metrics),
-                              setup.out / f"{NAME}.md", title=title)
-    shown = [analysis.paper_name(m) for m in metrics[:2]]  # HR and NDCG at the first cut-off
     sized = [{**row, "group": f"{row['group']}\n({row['users']} users)"} for row in table]
-    analysis.plot_grouped_bars(sized, "group", shown, setup.out / f"{NAME}.png", hue="label", legend_title="model",
-                               title=f"RQ2 (Fig. 3) on {setup.dataset}: test users by history length")
-    print(markdown.read_text(encoding="utf-8"))
+    analysis.write_slice_report(
+        per_seed, table, table, sized, metrics, setup, NAME, ("group", "label", "users"), "group", "model",
+        f"RQ2 (Fig. 3) on {setup.dataset}: test metrics by history length ({args.grouping} groups), "
+        f"mean ± std over seeds {args.seeds}", f"RQ2 (Fig. 3) on {setup.dataset}: test users by history length")
     return 0
 
 

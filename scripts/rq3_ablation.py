@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m2rec, installed or not
 
 from m2rec import analysis
-from m2rec.experiment import Cell, run_cells, summarize, write_csv, write_markdown
+from m2rec.experiment import Cell, summarize, write_csv, write_markdown
 
 NAME = "rq3_ablation"
 VARIANTS = {  # Fig. 4's bars, in its order
@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     text = analysis.text_cache_override(setup.dataset, setup.overrides, args.config, args.text_cache_dir)
     cells = [Cell(variant, "M2Rec", setup.dataset, {**setup.overrides, **text, **VARIANTS[variant]}, seed)
              for variant in args.variants for seed in args.seeds]
-    records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
-    if not records:
-        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    records = analysis.train_or_exit(parser, cells, setup)
     metrics = list(records[0]["test"])
     table = analysis.summary_rows(summarize(records, by=("label",)), ("label",), metrics)
     write_csv(table, setup.out / f"{NAME}.csv")

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m
 import numpy as np
 
 from m2rec import analysis
-from m2rec.experiment import Cell, run_cells, write_csv, write_markdown
+from m2rec.experiment import Cell
 
 NAME = "rq5_noise"
 MODELS = ("M2Rec", "Mamba4Rec", "BERT4Rec")  # Fig. 7
@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     text = analysis.text_cache_override(setup.dataset, setup.overrides, args.config, args.text_cache_dir)
     cells = [Cell(model, model, setup.dataset, {**setup.overrides, **(text if model == "M2Rec" else {})}, seed)
              for model in args.models for seed in args.seeds]
-    records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
-    if not records:
-        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    records = analysis.train_or_exit(parser, cells, setup)
 
     def everyone(data, users, targets):
         return {"all": np.ones(len(users), dtype=bool)}
@@ -63,17 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics = list(records[0]["test"])
     table = analysis.mean_over_seeds(per_seed, ("label", "noise"), metrics)
     percent = [{**row, "noise": f"{100 * row['noise']:g} %"} for row in table]
-    write_csv(per_seed, setup.out / f"{NAME}_per_seed.csv")
-    write_csv(table, setup.out / f"{NAME}.csv")
-    title = (f"RQ5 (Fig. 7) on {setup.dataset}: test metrics with Gaussian noise on the item embeddings "
-             f"(noise seed {args.noise_seed}), mean ± std over seeds {args.seeds}"
-             + (" (--quick smoke run)" if args.quick else ""))
-    markdown = write_markdown(analysis.markdown_rows(percent, ("label", "noise", "users"), metrics),
-                              setup.out / f"{NAME}.md", title=title)
-    shown = [analysis.paper_name(m) for m in metrics[:2]]
-    analysis.plot_grouped_bars(percent, "noise", shown, setup.out / f"{NAME}.png", hue="label", legend_title="model",
-                               title=f"RQ5 (Fig. 7) on {setup.dataset}: noise on the item embeddings (% of their std)")
-    print(markdown.read_text(encoding="utf-8"))
+    analysis.write_slice_report(
+        per_seed, table, percent, percent, metrics, setup, NAME, ("label", "noise", "users"), "noise", "model",
+        f"RQ5 (Fig. 7) on {setup.dataset}: test metrics with Gaussian noise on the item embeddings "
+        f"(noise seed {args.noise_seed}), mean ± std over seeds {args.seeds}",
+        f"RQ5 (Fig. 7) on {setup.dataset}: noise on the item embeddings (% of their std)")
     return 0
 
 

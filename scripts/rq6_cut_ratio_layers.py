@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m
 import yaml
 
 from m2rec import analysis
-from m2rec.experiment import Cell, plot_lines, run_cells, summarize, write_csv, write_markdown
+from m2rec.experiment import Cell, plot_lines, summarize, write_csv, write_markdown
 
 NAME = "rq6_cut_ratio_layers"
 CUT_RATIOS = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -70,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     text = analysis.text_cache_override(setup.dataset, setup.overrides, args.config, args.text_cache_dir)
     pairs = sweep_cells(setup.dataset, {**setup.overrides, **text}, args.seeds, args.cut_ratios, args.layers,
                         args.fixed_cut_ratio, args.fixed_layers)
-    records = run_cells([cell for _, cell in pairs], setup.out, args.config, show_progress=args.show_progress,
-                        keep_going=args.keep_going)
-    if not records:
-        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    records = analysis.train_or_exit(parser, [cell for _, cell in pairs], setup)
     by_key = {record["key"]: record for record in records}
     metrics = list(records[0]["test"])
     paper = PAPER.get(setup.dataset, {})

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m2rec, installed or not
 
 from m2rec import analysis
-from m2rec.experiment import Cell, run_cells, summarize, write_csv, write_markdown
+from m2rec.experiment import Cell, summarize, write_csv, write_markdown
 
 NAME = "table4_text_encoders"
 ENCODERS = ("all-MiniLM-L6-v2",)  # the offline default; the paper's BGE needs a local folder or network
@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {**setup.overrides, "text_encoder": encoder}
         overrides.update(analysis.text_cache_override(setup.dataset, overrides, args.config, args.text_cache_dir))
         cells += [Cell(encoder, "M2Rec", setup.dataset, overrides, seed) for seed in args.seeds]
-    records = run_cells(cells, setup.out, args.config, show_progress=args.show_progress, keep_going=args.keep_going)
-    if not records:
-        parser.error(f"no run finished; see {setup.out / 'errors.log'}")
+    records = analysis.train_or_exit(parser, cells, setup)
     metrics = list(records[0]["test"])
     table = analysis.summary_rows(summarize(records, by=("label",)), ("label",), metrics)
     for row in table:
