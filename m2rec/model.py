@@ -23,6 +23,7 @@ from m2rec.filter import FourierFilter
 from m2rec.fusion import Fusion
 from m2rec.mixer import MambaMixer
 from m2rec.scoring import TiedScoring, make_loss
+from m2rec.text import item_text_table
 
 FILTER_POSITIONS = ("input", "inner", "none")
 DT_BIAS_INITS = ("mamba_ssm", "zero")
@@ -72,8 +73,6 @@ class M2Rec(TiedScoring):
         if self.fusion_type == "none":
             self.text_proj = None
         else:
-            from m2rec.text import item_text_table
-
             table = item_text_table(config, dataset)  # (n_items, D_t), row 0 = padding = zeros
             self.register_buffer("text_table", table.float(), persistent=False)
             self.text_proj = nn.Linear(table.shape[1], self.hidden_size)

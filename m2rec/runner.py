@@ -20,10 +20,16 @@ import sys
 from logging import getLogger
 from pathlib import Path
 
+import recbole
+import torch
 import yaml
+from recbole.config import Config
+from recbole.data import create_dataset, data_preparation
+from recbole.utils import get_trainer, init_logger, init_seed, set_color
 
-import m2rec  # noqa: F401  (applies m2rec.compat before RecBole is used)
+from m2rec.data import DataError, ensure_dataset
 from m2rec.registry import MODELS
+from m2rec.text import TextCacheMismatch
 
 DEFAULT_MODEL = "M2Rec"
 DEFAULT_DATASET = "ml-100k"
@@ -68,8 +74,6 @@ def _yaml_keys(path: Path) -> set[str]:
 
 def known_keys(files: list[str]) -> set[str]:
     """Every key an override may set: RecBole's own property files plus the files of this run."""
-    import recbole
-
     props = Path(recbole.__file__).parent / "properties"
     keys = set(EXTRA_KEYS)
     for path in [*props.glob("*.yaml"), *props.glob("dataset/*.yaml"), *props.glob("model/*.yaml"),
@@ -122,8 +126,6 @@ def _argv_hidden():
 
 def make_config(model: str, dataset: str, files: list[str] | None = None, overrides: dict | None = None):
     """RecBole Config for `model` on `dataset` with this project's files and defaults."""
-    from recbole.config import Config
-
     model_cls = resolve_model(model)
     files = config_files(model, dataset, files or [])
     overrides = dict(overrides or {})
@@ -144,16 +146,12 @@ def _ensure_data(config) -> None:
     folder = Path(config["data_path"])
     if (folder / f"{config['dataset']}.inter").is_file():
         return
-    from m2rec.data import ensure_dataset
-
     ensure_dataset(config["dataset"], folder.parent)
 
 
 def epoch_snapshots(trainer, config):
     """RecBole callback: after each validation, save the model as `<checkpoint>.epochs/epochNNN.pth`
     (same layout as RecBole's checkpoint), for plots of parameters over training."""
-    import torch
-
     folder = Path(trainer.saved_model_file).with_suffix(".epochs")
 
     def save(epoch_idx: int, valid_score: float) -> None:
@@ -167,9 +165,6 @@ def epoch_snapshots(trainer, config):
 
 def run(config, saved: bool = True) -> dict:
     """Train, reload the best checkpoint, evaluate on the test split; RecBole's logging throughout."""
-    from recbole.data import create_dataset, data_preparation
-    from recbole.utils import get_trainer, init_logger, init_seed, set_color
-
     _ensure_data(config)
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
@@ -203,9 +198,6 @@ def main(argv: list[str] | None = None) -> int:
         resolve_model(args.model)
     except UsageError as error:
         parser.error(str(error))
-    from m2rec.data import DataError
-    from m2rec.text import TextCacheMismatch
-
     config = make_config(args.model, args.dataset, args.config, overrides)
     try:
         result = run(config)

@@ -10,7 +10,6 @@ import json
 
 import torch
 
-import m2rec  # noqa: F401  (RecBole compatibility)
 from m2rec.runner import resolve_model
 
 
