@@ -206,9 +206,11 @@ class Trained:
     epoch: int  # the checkpoint's (best) epoch, 0-based
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device | None = None) -> Trained:
+def load_checkpoint(path: str | Path, device: str | torch.device | None = None,
+                    overrides: Mapping[str, Any] | None = None) -> Trained:
     """A model rebuilt from a RecBole/m2rec checkpoint (a pickle: load only your own), in eval mode,
-    with its test data. device defaults to CUDA when available."""
+    with its test data. device defaults to CUDA when available; `overrides` replace config values
+    (e.g. a data_path or text_cache that moved since training)."""
     from recbole.utils import init_seed
 
     path = Path(path)
@@ -217,6 +219,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device | None = None) 
                                 "the checkpoint of each run) or delete that run's line to train it again")
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     config = checkpoint["config"]
+    for key, value in (overrides or {}).items():
+        config[key] = value
     device = torch.device(device) if device is not None else default_device()
     config["device"] = device
     data = eval_data(config)

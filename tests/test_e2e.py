@@ -1,4 +1,7 @@
 """End to end through RecBole's Trainer on the tiny dataset: train, evaluate, reload, reproduce."""
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -7,6 +10,8 @@ from recbole.utils import get_trainer
 
 from m2rec.model import M2Rec
 from m2rec.runner import make_config, run
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_train_evaluate_reload_and_same_seed_same_metrics(tiny_overrides, tmp_path):
@@ -25,6 +30,10 @@ def test_train_evaluate_reload_and_same_seed_same_metrics(tiny_overrides, tmp_pa
     fresh = get_trainer(config["MODEL_TYPE"], "M2Rec")(config, M2Rec(config, test_data._dataset))
     reloaded = fresh.evaluate(test_data, load_best_model=True, model_file=trainer.saved_model_file)
     assert dict(reloaded) == dict(metrics)
+
+    script = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate_checkpoint.py"), trainer.saved_model_file],
+                            capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(script.stdout.splitlines()[-1])["test"] == dict(metrics)
 
     second = run(make_config("M2Rec", "tiny", overrides=overrides))
     assert dict(second["test_result"]) == dict(metrics)
