@@ -138,8 +138,8 @@ def test_plan_uses_the_named_dataset_only_where_it_fills_L(bench):
 
 
 def row(model, length, epoch, eval_s, memory, data="ml-1m", status="ok"):
-    return {"data": data, "L": length, "model": model, "status": status, "epoch_s": epoch, "eval_s": eval_s,
-            "peak_mem_mb": memory}
+    return {"data": data, "L": length, "model": model, "generated": "yes" if data == "synthetic" else "no",
+            "status": status, "epoch_s": epoch, "eval_s": eval_s, "peak_mem_mb": memory}
 
 
 def test_ratios_and_targets_on_hand_made_numbers(bench):

@@ -1,25 +1,19 @@
 """LRURec: parallel scan = recurrence (values and gradients), ring init, shapes, causality, padding,
 incremental inference, and a tiny end-to-end run."""
+import functools
 import math
 
 import pytest
 import torch
 
-from m2rec.lrurec import LRULayer, LRURec, lru_parallel, lru_recurrent
+from m2rec.lrurec import LRULayer, lru_parallel, lru_recurrent
 from m2rec.runner import make_config, run
 
-
-def build(tiny_data, tiny_overrides, seed=0, **overrides):
-    _, train, _, _ = tiny_data
-    config = make_config("LRURec", "tiny", overrides={**tiny_overrides, **overrides})
-    torch.manual_seed(seed)
-    return LRURec(config, train._dataset).eval()
+import tiny
 
 
-def batch(tiny_data, n=16):
-    _, train, _, _ = tiny_data
-    inter = next(iter(train))
-    return {k: inter[k][:n] for k in ("item_id_list", "item_length", "item_id")}
+build = functools.partial(tiny.build, "LRURec")
+batch = tiny.batch
 
 
 def random_eigenvalues(n, dtype=torch.float64):

@@ -3,22 +3,15 @@ import pytest
 import torch
 
 from m2rec.filter import FourierFilter
-from m2rec.model import M2Rec, Mamba4Rec
-from m2rec.runner import make_config
+
+import tiny
 
 
 def build(tiny_data, tiny_overrides, model="M2Rec", seed=0, **overrides):
-    _, train, _, _ = tiny_data
-    config = make_config(model, "tiny", overrides={**tiny_overrides, **overrides})
-    torch.manual_seed(seed)
-    cls = Mamba4Rec if model == "Mamba4Rec" else M2Rec
-    return cls(config, train._dataset).eval()
+    return tiny.build(model, tiny_data, tiny_overrides, seed, **overrides)
 
 
-def batch(tiny_data, n=16):
-    _, train, _, _ = tiny_data
-    inter = next(iter(train))
-    return {k: inter[k][:n] for k in ("item_id_list", "item_length", "item_id")}
+batch = tiny.batch
 
 
 def filters(model):

@@ -1,23 +1,17 @@
 """RecMamba: shapes, left-padding positions, causality, padding, initialisation, and a tiny end-to-end run."""
+import functools
+
 import pytest
 import torch
 
 from m2rec.mixer import MambaMixer
-from m2rec.recmamba import RecMamba
 from m2rec.runner import make_config, run
 
-
-def build(tiny_data, tiny_overrides, seed=0, **overrides):
-    _, train, _, _ = tiny_data
-    config = make_config("RecMamba", "tiny", overrides={**tiny_overrides, **overrides})
-    torch.manual_seed(seed)
-    return RecMamba(config, train._dataset).eval()
+import tiny
 
 
-def batch(tiny_data, n=16):
-    _, train, _, _ = tiny_data
-    inter = next(iter(train))
-    return {k: inter[k][:n] for k in ("item_id_list", "item_length", "item_id")}
+build = functools.partial(tiny.build, "RecMamba")
+batch = tiny.batch
 
 
 def test_shapes_and_gradients(tiny_data, tiny_overrides):
