@@ -6,8 +6,8 @@ The H100 run (ML-1M atomic files in <DIR>/ml-1m/, as `python -m m2rec.data prepa
     OMP_NUM_THREADS=1 python scripts/benchmark.py --dataset ml-1m --data_path DIR --lengths 200 800 2000 \
         --epochs-timed 2 --batch-size 2048 --device cuda --out results/benchmark
 
-    python scripts/benchmark.py --dataset synthetic --lengths 2000 --batch-size 256   # the sweep alone, one L
-    python scripts/benchmark.py --quick --out /tmp/benchmark-quick                      # CPU smoke run (< 1 min)
+    python scripts/benchmark.py --dataset synthetic --batch-size 256 --out results/benchmark-b256  # sweep alone
+    python scripts/benchmark.py --quick --out /tmp/benchmark-quick                               # CPU smoke run
 
 Every model is built as a training run builds it (m2rec.runner.make_config: configs/overall.yaml, the
 model's and the dataset's YAML) and runs RecBole's own loop: one warm-up epoch of
@@ -24,11 +24,13 @@ Cases: the named dataset at the first length (the issue's headline numbers: ML-1
 length of --lengths on sequences that fill it: the named dataset where its median user has at least
 L + 3 interactions, else generated data (`write_synthetic`: users with L + 3 interactions each, about
 --synthetic-sequences training sequences per epoch, a fixed seed) written to <out>/data/. Each dataset is
-built once and shared by the models. `--dataset synthetic` measures generated data only.
+built once and shared by the models. `--dataset synthetic` measures generated data only (e.g. the sweep
+again at a batch that SASRec fits at long L). M2Rec's item-text embeddings are encoded once into
+<out>/cache/ unless --text_cache names an existing cache for the named dataset.
 
 Writes <out>/benchmark.csv (one row per case and model), <out>/benchmark.md (the same with ratios to SASRec
 on the same data and L and, on CUDA, the issue's targets) and <out>/benchmark.png (epoch time and peak
-memory against L, log scales, one line per model), and prints the Markdown. --quick: tiny generated data,
+memory against L for the sweep, log scales, one line per model), and prints the Markdown. --quick: tiny generated data,
 L = 16 and 32, hidden 16, batch 64, one timed epoch, on the CPU; its numbers mean nothing. Runs from a
 checkout without installing m2rec.
 """
@@ -53,7 +55,7 @@ from recbole.data.utils import create_samplers, get_dataloader
 from recbole.utils import get_trainer, init_seed
 from tqdm import tqdm
 
-from m2rec.data import DataError, ensure_dataset
+from m2rec.data import DATASETS, DataError, ensure_dataset
 from m2rec.experiment import write_csv, write_markdown
 from m2rec.runner import UsageError, known_keys, make_config, parse_overrides, resolve_model
 from m2rec.scan import use_cuda_kernels
@@ -124,13 +126,13 @@ def plan_cases(dataset: str, lengths: list[int], median_length: float) -> list[C
     return cases
 
 
-def write_synthetic(data_path: str | Path, length: int, n_sequences: int, n_items: int, seed: int = SEED) -> Path:
+def write_synthetic(data_path: str | Path, length: int, n_sequences: int, n_items: int, seed: int = SEED) -> None:
     """Write RecBole atomic files `<data_path>/synthetic/synthetic.{inter,item}` for L = `length`.
 
     Every user has length + EXTRA interactions (`length` training sequences each), with enough users for
     ≥ n_sequences training sequences in all and for every one of the n_items items to occur ≥ MIN_CORE
     times, so the 5-core filter drops nothing. Items are a seeded shuffle of an even multiset; the .item
-    file gives each a `title` for M2Rec's text branch. Returns `data_path`.
+    file gives each a `title` for M2Rec's text branch.
     """
     per_user = length + EXTRA
     users = max(math.ceil(n_sequences / length), math.ceil(MIN_CORE * n_items / per_user))
@@ -144,7 +146,6 @@ def write_synthetic(data_path: str | Path, length: int, n_sequences: int, n_item
     (folder / f"{SYNTHETIC}.inter").write_text("\n".join(inter) + "\n", encoding="utf-8")
     titles = ["item_id:token\ttitle:token_seq"] + [f"i{k}\tsynthetic item {k}" for k in range(n_items)]
     (folder / f"{SYNTHETIC}.item").write_text("\n".join(titles) + "\n", encoding="utf-8")
-    return Path(data_path)
 
 
 @dataclass
@@ -191,7 +192,7 @@ def load_data(case: Case, models: list[str], args: argparse.Namespace) -> Data:
     if case.generated:
         write_synthetic(overrides["data_path"], case.length, args.synthetic_sequences, args.synthetic_items)
     config = make_config(models[0], case.data, overrides=overrides)
-    if not case.generated:
+    if case.data in DATASETS:  # downloaded and converted when missing, as the runner does
         ensure_dataset(case.data, Path(config["data_path"]).parent)
     init_seed(config["seed"], config["reproducibility"])
     dataset = create_dataset(config)
@@ -268,6 +269,7 @@ def run_cases(args: argparse.Namespace) -> tuple[list[dict], float]:
             if args.device == "cuda":
                 torch.cuda.empty_cache()
             rows.append(row)
+            write_csv(rows, args.out / "benchmark.csv")  # the rows so far, should the run be cut short
             bar.update()
     bar.close()
     return rows, median_length
@@ -321,7 +323,8 @@ def markdown_rows(rows: list[dict], on_cuda: bool) -> list[dict]:
     out = []
     for row in rows:
         text = {"data": row["data"], "L": str(row["L"]), "model": row["model"], "generated": row["generated"],
-                "epoch s": _number(row["epoch_s"], row["status"], 2), "eval s": _number(row["eval_s"], row["status"], 3),
+                "epoch s": _number(row["epoch_s"], row["status"], 2),
+                "eval s": _number(row["eval_s"], row["status"], 3),
                 "peak MB": _number(row["peak_mem_mb"], row["status"], 0) if on_cuda else "n/a (CPU)"}
         for metric, ratio, name in RATIOS:
             if on_cuda or metric != "peak_mem_mb":
@@ -403,24 +406,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--dataset", help=f"named dataset, measured at the first length (default {FULL['dataset']}; "
                                           f"'{SYNTHETIC}' = generated data only)")
-    parser.add_argument("--data_path", "--data-path", help="folder holding <dataset>/<dataset>.inter "
+    parser.add_argument("--data_path", "--data-path", metavar="DIR", help="folder holding <dataset>/<dataset>.inter "
                                                            "(default: the runner's, $M2REC_DATA_PATH or dataset/)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS, metavar="NAME",
                         help=f"models to measure (default: {' '.join(MODELS)})")
-    parser.add_argument("--lengths", nargs="+", type=int, metavar="L", help="max sequence lengths (default 200 800 2000)")
+    parser.add_argument("--lengths", nargs="+", type=int, metavar="L",
+                        help="max sequence lengths; the named dataset runs at the first (default 200 800 2000)")
     parser.add_argument("--epochs-timed", type=int, metavar="N", help="timed epochs after the warm-up one (default 2)")
-    parser.add_argument("--batch-size", type=int, help="training batch size (default 2048)")
-    parser.add_argument("--hidden-size", type=int, help="hidden size of every model (default 64)")
-    parser.add_argument("--device", choices=("cuda", "cpu"), help="default cuda")
-    parser.add_argument("--text_cache", "--text-cache", help="M2Rec's item-text embedding cache for the named dataset")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="training batch size (default 2048)")
+    parser.add_argument("--hidden-size", type=int, metavar="N", help="hidden size of every model (default 64)")
+    parser.add_argument("--device", choices=("cuda", "cpu"), help="default cuda (cpu with --quick)")
+    parser.add_argument("--text_cache", "--text-cache", metavar="FILE",
+                        help="M2Rec's item-text embedding cache for the named dataset")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                         help="config override for every run, e.g. --override text_fields=[title] (repeatable; "
                              "generated data keeps its own data_path, text_fields and text_cache)")
     parser.add_argument("--synthetic-sequences", type=int, metavar="N",
                         help="training sequences per epoch of generated data (default 16384)")
     parser.add_argument("--synthetic-items", type=int, metavar="N", help="items of generated data (default 3416)")
-    parser.add_argument("--out", type=Path, default=Path("results/benchmark"), help="output folder")
-    parser.add_argument("--quick", action="store_true", help="CPU smoke run: tiny generated data, L = 16 and 32")
+    parser.add_argument("--out", type=Path, default=Path("results/benchmark"), metavar="DIR",
+                        help="output folder (default results/benchmark)")
+    parser.add_argument("--quick", action="store_true", help="CPU smoke run: tiny generated data, L = 16 and 32, "
+                                                             "hidden 16, batch 64, one timed epoch")
     return parser
 
 
