@@ -77,7 +77,7 @@ class M2Rec(TiedScoring):
             self.register_buffer("text_table", table.float(), persistent=False)
             self.text_proj = nn.Linear(table.shape[1], self.hidden_size)
 
-        self.loss_fct = make_loss(self.loss_type, "M2Rec")
+        self.loss_fct = make_loss(self.loss_type, type(self).__name__)
 
         self.apply(self._init_weights)
         self.fusion.reset_gate()

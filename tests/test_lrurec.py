@@ -69,15 +69,6 @@ def test_shapes_and_gradients(tiny_data, tiny_overrides):
         assert param.grad is not None and param.grad.abs().sum() > 0
 
 
-def test_bpr_loss(tiny_data, tiny_overrides):
-    model = build(tiny_data, tiny_overrides, loss_type="BPR")
-    b = batch(tiny_data)
-    b["neg_item_id"] = (b["item_id"] % (model.n_items - 1)) + 1
-    assert torch.isfinite(model.calculate_loss(b))
-    with pytest.raises(ValueError, match="loss_type"):
-        build(tiny_data, tiny_overrides, loss_type="BCE")
-
-
 def test_output_at_t_ignores_later_items_and_padding(tiny_data, tiny_overrides):
     model = build(tiny_data, tiny_overrides)
     b = batch(tiny_data)

@@ -1,7 +1,6 @@
 """RecMamba: shapes, left-padding positions, causality, padding, initialisation, and a tiny end-to-end run."""
 import functools
 
-import pytest
 import torch
 
 from m2rec.mixer import MambaMixer
@@ -28,15 +27,6 @@ def test_shapes_and_gradients(tiny_data, tiny_overrides):
     for param in (model.item_embedding.weight, model.position_embedding.weight, model.layers[0].A_log,
                   model.layers[0].dt_proj.weight, model.layers[1].out_proj.weight):
         assert param.grad is not None and param.grad.abs().sum() > 0
-
-
-def test_bpr_loss_and_bad_loss_type(tiny_data, tiny_overrides):
-    model = build(tiny_data, tiny_overrides, loss_type="BPR")
-    b = batch(tiny_data)
-    b["neg_item_id"] = (b["item_id"] % (model.n_items - 1)) + 1
-    assert torch.isfinite(model.calculate_loss(b))
-    with pytest.raises(ValueError, match="loss_type"):
-        build(tiny_data, tiny_overrides, loss_type="BCE")
 
 
 def test_positions_are_those_of_left_padding(tiny_data, tiny_overrides):
