@@ -53,23 +53,20 @@ class FourierFilter(nn.Module):
         super().__init__()
         if mask_type not in MASK_TYPES:
             raise ValueError(f"mask_type must be one of {MASK_TYPES}, got {mask_type!r}")
-        if cut_ratio == "learn":
-            mask_type = "soft"
-            lowpass_mask(seq_len, cut_ratio_init)  # validates the initial θ
-            self.cut_logit = nn.Parameter(torch.logit(torch.tensor(float(cut_ratio_init))))
-        elif isinstance(cut_ratio, str):
+        learned = cut_ratio == "learn"
+        if isinstance(cut_ratio, str) and not learned:
             raise ValueError(f"cut_ratio must be a number in (0, 1] or 'learn', got {cut_ratio!r}")
-        else:
-            self.register_parameter("cut_logit", None)
+        theta = cut_ratio_init if learned else cut_ratio
+        hard_mask = lowpass_mask(seq_len, theta)  # (F,); validates θ
         self.seq_len = seq_len
         self.softness = softness
-        if self.cut_logit is not None:
-            self.register_buffer("mask", None)
-        elif mask_type == "hard":
-            self.register_buffer("mask", lowpass_mask(seq_len, cut_ratio))  # (F,)
+        if learned:
+            self.cut_logit = nn.Parameter(torch.logit(torch.tensor(float(theta))))
+            self.register_buffer("mask", None)  # recomputed from θ: current_mask()
         else:
-            lowpass_mask(seq_len, cut_ratio)  # validates θ
-            self.register_buffer("mask", soft_mask(seq_len, torch.tensor(float(cut_ratio)), softness))  # (F,)
+            self.register_parameter("cut_logit", None)
+            soft = mask_type == "soft"
+            self.register_buffer("mask", soft_mask(seq_len, torch.tensor(float(theta)), softness) if soft else hard_mask)
         if adaptive:
             weight = torch.zeros(seq_len // 2 + 1, d_model, 2)
             weight[..., 0] = 1.0
