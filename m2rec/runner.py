@@ -28,6 +28,7 @@ from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_trainer, init_logger, init_seed, set_color
 
 from m2rec.data import DataError, ensure_dataset
+from m2rec.loader import device_batches
 from m2rec.registry import MODELS
 from m2rec.text import TextCacheMismatch
 
@@ -173,6 +174,7 @@ def run(config, saved: bool = True) -> dict:
     dataset = create_dataset(config)
     logger.info(dataset)
     train_data, valid_data, test_data = data_preparation(config, dataset)
+    train_data = device_batches(config, train_data)
 
     init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
     model_cls = resolve_model(config["model"])

@@ -14,8 +14,9 @@ model's and the dataset's YAML) and runs RecBole's own loop: one warm-up epoch o
 `Trainer._train_epoch`, then --epochs-timed timed epochs (their median is `epoch_s`); one warm-up
 `Trainer.evaluate` on the validation users, then one timed full-ranking evaluation of all test users
 (`eval_s`). Times are `time.perf_counter()` around each call, with `torch.cuda.synchronize()` on CUDA.
-`peak_mem_mb` is `torch.cuda.max_memory_allocated` from the built model through training and evaluation
-(CUDA only; the CPU has no such counter, so it is left empty there). All models use hidden size 64 (or
+`peak_mem_mb` is `torch.cuda.max_memory_allocated` from the built model through training and evaluation,
+less the training split that m2rec.loader keeps on the GPU (`resident_data_mb`; CUDA only, the CPU has no
+such counter, so it is left empty there). --profile-steps N adds a torch.profiler table per model. All models use hidden size 64 (or
 --hidden-size); SASRec and BERT4Rec use RecBole's default depth whatever configs/model/*.yaml says (2
 layers, 2 heads, FFN 4 × hidden), M2Rec and Mamba4Rec their YAML defaults. A model that runs out of GPU
 memory is recorded as "OOM".
@@ -57,6 +58,7 @@ from tqdm import tqdm
 
 from m2rec.data import DATASETS, DataError, ensure_dataset
 from m2rec.experiment import write_csv, write_markdown
+from m2rec.loader import device_batches
 from m2rec.runner import UsageError, known_keys, make_config, parse_overrides, resolve_model
 from m2rec.scan import use_cuda_kernels
 from m2rec.text import TextCacheMismatch
@@ -69,6 +71,7 @@ EXTRA = 3  # a user needs L + 3 interactions for its test sequence (and its last
 MIN_CORE = 5  # configs/overall.yaml's 5-core filter
 SEED = 2020
 MIN_LENGTH = 5
+PROFILE_ROWS = 25
 
 FULL = {"dataset": "ml-1m", "lengths": [200, 800, 2000], "hidden_size": 64, "batch_size": 2048,
         "epochs_timed": 2, "device": "cuda", "synthetic_sequences": 16384, "synthetic_items": 3416}
@@ -204,8 +207,9 @@ def dataloaders(config, data: Data) -> tuple:
     """RecBole's data_preparation on already split data (build() augments the dataset in place, so it runs
     once per case): this model's own loaders, as BERT4Rec's masking is its train loader's transform."""
     samplers = create_samplers(config, data.dataset, data.splits)
-    return tuple(get_dataloader(config, phase)(config, split, sampler, shuffle=phase == "train" and config["shuffle"])
-                 for phase, split, sampler in zip(("train", "valid", "test"), data.splits, samplers))
+    train, valid, test = (get_dataloader(config, phase)(config, split, sampler, shuffle=phase == "train" and config["shuffle"])
+                          for phase, split, sampler in zip(("train", "valid", "test"), data.splits, samplers))
+    return device_batches(config, train), valid, test
 
 
 def _timed(step, cuda: bool) -> float:
@@ -218,7 +222,7 @@ def _timed(step, cuda: bool) -> float:
     return time.perf_counter() - start
 
 
-def measure(config, data: Data, epochs_timed: int) -> dict:
+def measure(config, data: Data, epochs_timed: int, profile_steps: int = 0) -> dict:
     """Epoch time (median of the timed epochs after a warm-up one), test evaluation time and peak memory."""
     train_data, valid_data, test_data = dataloaders(config, data)
     device = config["device"]
@@ -227,6 +231,7 @@ def measure(config, data: Data, epochs_timed: int) -> dict:
     model = resolve_model(config["model"])(config, train_data._dataset).to(device)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     gc.collect()  # a text encoder loaded to build M2Rec's cache is not part of the model's memory
+    resident = train_data.resident_bytes() if hasattr(train_data, "resident_bytes") else 0  # moves the split now
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
     trainer._train_epoch(train_data, 0)
@@ -234,8 +239,40 @@ def measure(config, data: Data, epochs_timed: int) -> dict:
               for epoch in range(1, epochs_timed + 1)]
     trainer.evaluate(valid_data, load_best_model=False)
     eval_s = _timed(lambda: trainer.evaluate(test_data, load_best_model=False), cuda)
-    return {"epoch_s": statistics.median(epochs), "epoch_s_runs": epochs, "eval_s": eval_s,
-            "peak_mem_mb": torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None}
+    row = {"epoch_s": statistics.median(epochs), "epoch_s_runs": epochs, "eval_s": eval_s,
+           "peak_mem_mb": (torch.cuda.max_memory_allocated(device) - resident) / 2**20 if cuda else None,
+           "resident_data_mb": resident / 2**20}
+    if profile_steps:
+        row["profile"] = profile(trainer, train_data, profile_steps, cuda)
+    return row
+
+
+def profile(trainer, train_data, steps: int, cuda: bool) -> str:
+    """torch.profiler over `steps` training steps (forward, backward, Adam): the operators that take the
+    most self time on the device (CUDA) or the CPU, per step, as text."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    model, batches = trainer.model, iter(train_data)
+    model.train()
+    with torch_profile(activities=activities) as prof:
+        for _ in range(steps):
+            trainer.optimizer.zero_grad()
+            model.calculate_loss(next(batches).to(trainer.device)).backward()
+            trainer.optimizer.step()
+        if cuda:
+            torch.cuda.synchronize()
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    events = sorted(prof.key_averages(), key=lambda event: getattr(event, key), reverse=True)
+    total = sum(getattr(event, key) for event in events) or 1.0
+    lines = [f"{'ms/step':>9} {'share':>6}  {'calls/step':>10}  operator ({'device' if cuda else 'CPU'} self time, "
+             f"{steps} steps)"]
+    for event in events[:PROFILE_ROWS]:
+        lines.append(f"{getattr(event, key) / 1e3 / steps:9.3f} {getattr(event, key) / total:6.1%}  "
+                     f"{event.count / steps:10.1f}  {event.key[:90]}")
+    lines.append(f"{total / 1e3 / steps:9.3f} {1:6.0%}  {'':10}  all operators")
+    return "\n".join(lines)
 
 
 def device_name(device: str) -> str:
@@ -262,9 +299,14 @@ def run_cases(args: argparse.Namespace) -> tuple[list[dict], float]:
                    "mamba_kernels": ("yes" if use_cuda_kernels(config["mamba_backend"], config["device"]) else "no")
                    if model not in ATTENTION_MODELS else "n/a"}
             try:
-                row.update(status="ok", **measure(config, data, args.epochs_timed))
+                row.update(status="ok", **measure(config, data, args.epochs_timed, args.profile_steps))
             except torch.cuda.OutOfMemoryError:
-                row.update(status="OOM", epoch_s=None, epoch_s_runs=None, eval_s=None, peak_mem_mb=None)
+                row.update(status="OOM", epoch_s=None, epoch_s_runs=None, eval_s=None, peak_mem_mb=None,
+                           resident_data_mb=None)
+            if "profile" in row:
+                path = args.out / "profiles" / f"{case.data}-L{case.length}-{model}.txt"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(row.pop("profile") + "\n", encoding="utf-8")
             gc.collect()
             if args.device == "cuda":
                 torch.cuda.empty_cache()
@@ -346,7 +388,9 @@ def write_report(rows: list[dict], args: argparse.Namespace, median_length: floa
         + (f"; overrides {args.overrides}." if args.overrides else "."),
         f"epoch s: median of {args.epochs_timed} timed epoch(s) of RecBole's Trainer._train_epoch after a warm-up "
         "epoch. eval s: one full-ranking Trainer.evaluate of all test users, after a warm-up on the validation "
-        "users. peak MB: torch.cuda.max_memory_allocated over training and evaluation"
+        "users. peak MB: torch.cuda.max_memory_allocated over training and evaluation, less the training split "
+        "that m2rec.loader keeps on the GPU for every model that RecBole's loader feeds without negatives or "
+        "a transform (resident_data_mb in the CSV; BERT4Rec's masking keeps RecBole's CPU loader)"
         + ("." if on_cuda else " (CUDA only: n/a on this CPU run)."),
         f"×SASRec: the ratio to SASRec on the same data and L. OOM: out of GPU memory at batch {args.batch_size}.",
         f"generated = yes: synthetic data (users of L + {EXTRA} interactions, {args.synthetic_items} items, "
@@ -424,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--synthetic-sequences", type=int, metavar="N",
                         help="training sequences per epoch of generated data (default 16384)")
     parser.add_argument("--synthetic-items", type=int, metavar="N", help="items of generated data (default 3416)")
+    parser.add_argument("--profile-steps", type=int, default=0, metavar="N",
+                        help="also profile N training steps of every model (torch.profiler), into "
+                             "<out>/profiles/<data>-L<L>-<model>.txt (default 0: no profile)")
     parser.add_argument("--out", type=Path, default=Path("results/benchmark"), metavar="DIR",
                         help="output folder (default results/benchmark)")
     parser.add_argument("--quick", action="store_true", help="CPU smoke run: tiny generated data, L = 16 and 32, "

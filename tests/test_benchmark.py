@@ -52,6 +52,18 @@ def test_quick_run_writes_one_row_per_model_and_length(bench, in_tmp, capsys):
     assert "| synthetic | 32 | M2Rec | yes |" in capsys.readouterr().out
 
 
+def test_profile_lists_the_operators_of_each_model(bench, in_tmp):
+    out = in_tmp / "out"
+    assert bench.main(["--quick", "--lengths", "16", "--models", "Mamba4Rec", "--profile-steps", "2",
+                       "--out", str(out)]) == 0
+    lines = (out / "profiles" / "synthetic-L16-Mamba4Rec.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0].split()[:3] == ["ms/step", "share", "calls/step"] and "CPU self time, 2 steps" in lines[0]
+    ops = [line.split()[3] for line in lines[1:-1]]
+    assert len(ops) == bench.PROFILE_ROWS and ("aten::addmm" in ops or "aten::mm" in ops)
+    per_step = [float(line.split()[0]) for line in lines[1:-1]]
+    assert per_step == sorted(per_step, reverse=True) and 0 < sum(per_step) <= float(lines[-1].split()[0])
+
+
 def test_named_dataset_first_then_generated_where_too_short(bench, tiny_root, in_tmp):
     out = in_tmp / "out"
     argv = ["--quick", "--dataset", "tiny", "--data_path", str(tiny_root), "--lengths", "6", "32", "--models",
@@ -66,7 +78,7 @@ def test_named_dataset_first_then_generated_where_too_short(bench, tiny_root, in
 
 
 def test_out_of_memory_is_a_row(bench, in_tmp, monkeypatch):
-    def fake_measure(config, data, epochs_timed):
+    def fake_measure(config, data, epochs_timed, profile_steps=0):
         if config["model"] == "SASRec" and config["MAX_ITEM_LIST_LENGTH"] == 32:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 64.00 GiB")
         return {"epoch_s": 2.0, "epoch_s_runs": [2.0], "eval_s": 0.5, "peak_mem_mb": None}
