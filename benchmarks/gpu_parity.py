@@ -1,5 +1,5 @@
-"""On a GPU with mamba-ssm: our pure-PyTorch mixer against mamba-ssm's Mamba (same weights, fp32),
-and the time of one forward+backward of each at the paper's ML-1M shape.
+"""On a GPU with mamba-ssm: our mixer with the pure-PyTorch and the Triton scan against mamba-ssm's Mamba
+(same weights, fp32), and the time of one forward+backward of each at the paper's ML-1M shape.
 
     python benchmarks/gpu_parity.py        # prints max |diff| (output, input grad, weight grads) and ms
 """
@@ -8,12 +8,15 @@ import torch
 from m2rec.mixer import MambaMixer, causal_conv1d_fn
 
 
-def max_abs_diffs(batch: int, seq_len: int) -> tuple[float, float, float]:
+BACKENDS = ("torch", "triton")  # ours, each compared with mamba-ssm ("cuda")
+
+
+def max_abs_diffs(batch: int, seq_len: int, backend: str) -> tuple[float, float, float]:
     from mamba_ssm import Mamba
 
     torch.manual_seed(0)
     ref = Mamba(d_model=64, d_state=32, d_conv=4, expand=2).cuda()
-    ours = MambaMixer(d_model=64, d_state=32, d_conv=4, expand=2, backend="torch").cuda()
+    ours = MambaMixer(d_model=64, d_state=32, d_conv=4, expand=2, backend=backend).cuda()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(batch, seq_len, 64, device="cuda", requires_grad=True)
     y_ref = ref(x)
@@ -41,17 +44,18 @@ def fwd_bwd_ms(module: torch.nn.Module, x: torch.Tensor, repeats: int = 10) -> f
 def main() -> None:
     print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}, "
           f"causal-conv1d: {'yes' if causal_conv1d_fn is not None else 'no'}")
-    for batch, seq_len in [(8, 50), (8, 200), (64, 200)]:
-        out, grad_x, grad_w = max_abs_diffs(batch, seq_len)
-        print(f"parity B={batch} L={seq_len}: max|Δy|={out:.2e}  max|Δ∂x|={grad_x:.2e}  "
-              f"max relative Δ∂W={grad_w:.2e}")
+    for backend in BACKENDS:
+        for batch, seq_len in [(8, 50), (8, 200), (64, 200)]:
+            out, grad_x, grad_w = max_abs_diffs(batch, seq_len, backend)
+            print(f"parity {backend} B={batch} L={seq_len}: max|Δy|={out:.2e}  max|Δ∂x|={grad_x:.2e}  "
+                  f"max relative Δ∂W={grad_w:.2e}")
     x = torch.randn(2048, 200, 64, device="cuda", requires_grad=True)
     timings = {}
-    for backend in ("cuda", "torch"):
+    for backend in ("cuda", *BACKENDS):
         torch.manual_seed(0)
         timings[backend] = fwd_bwd_ms(MambaMixer(64, 32, 4, 2, backend=backend).cuda(), x)
-    print(f"fwd+bwd B=2048 L=200 d=64: mamba-ssm kernels {timings['cuda']:.1f} ms, pure PyTorch "
-          f"{timings['torch']:.1f} ms, ratio {timings['torch'] / timings['cuda']:.2f}x")
+    print(f"fwd+bwd B=2048 L=200 d=64: mamba-ssm kernels {timings['cuda']:.1f} ms, " + ", ".join(
+        f"{backend} {timings[backend]:.1f} ms ({timings[backend] / timings['cuda']:.2f}x)" for backend in BACKENDS))
 
 
 if __name__ == "__main__":

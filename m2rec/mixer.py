@@ -13,9 +13,10 @@ and mamba-ssm's, and between a GPU and a CPU, unchanged. Only an optional Fourie
     y = SelectiveScan(x, Δ, A = -exp(A_log), B, C, D) ⊙ SiLU(z)   # Eq. 14-15: H ⊙ SiLU(Linear(X))
     out = out_proj(y)                                 # Eq. 15: E(m) = Linear(H)
 
-Backends (`backend`): "auto" uses mamba-ssm's fused kernels when they import and the input is on
-CUDA (its whole-block `mamba_inner_fn` when no inner filter and causal-conv1d is installed), else the
-pure-PyTorch scan of `m2rec.scan`; "cuda" insists on the kernels; "torch" never uses them.
+Backends (`backend`, see `m2rec.scan.resolve_backend`): "cuda" is mamba-ssm's kernels (its whole-block
+`mamba_inner_fn` when there is no inner filter and causal-conv1d is installed), "triton" our Triton
+scan, "torch" the pure-PyTorch step loop; "auto" picks the first that can run. causal-conv1d, when
+installed, does the convolution on any GPU backend.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from m2rec.filter import FourierFilter
-from m2rec.scan import selective_scan, use_cuda_kernels
+from m2rec.scan import resolve_backend, selective_scan
 
 try:
     from mamba_ssm.ops.selective_scan_interface import mamba_inner_fn
@@ -86,36 +87,34 @@ class MambaMixer(nn.Module):
         self.D = nn.Parameter(torch.ones(self.d_inner))
         self.D._no_weight_decay = True
 
-    def _conv(self, x: torch.Tensor, kernels: bool) -> torch.Tensor:
+    def _conv(self, x: torch.Tensor, on_gpu: bool) -> torch.Tensor:
         """Depthwise causal conv, no activation.  x: (B, D_in, L) -> (B, D_in, L)."""
-        if kernels and causal_conv1d_fn is not None:
+        if on_gpu and causal_conv1d_fn is not None:
             weight = self.conv1d.weight.squeeze(1)  # (D_in, d_conv)
             return causal_conv1d_fn(x, weight, self.conv1d.bias, activation=None)
         return self.conv1d(x)[..., : x.shape[-1]]
 
     def forward(self, hidden_states: torch.Tensor, pad_mask: torch.Tensor | None = None) -> torch.Tensor:
         # hidden_states: (B, L, d_model); pad_mask: (B, L), True at real items (used by the filter)
-        kernels = use_cuda_kernels(self.backend, hidden_states.device)
+        backend = resolve_backend(self.backend, hidden_states.device)
         xz = self.in_proj(hidden_states).transpose(1, 2)  # (B, 2 D_in, L)
         A = -torch.exp(self.A_log.float())  # (D_in, N)
 
-        if kernels and self.fourier is None and causal_conv1d_fn is not None:
+        if backend == "cuda" and self.fourier is None and causal_conv1d_fn is not None:
             return mamba_inner_fn(xz, self.conv1d.weight, self.conv1d.bias, self.x_proj.weight,
                                   self.dt_proj.weight, self.out_proj.weight, self.out_proj.bias, A,
                                   None, None, self.D.float(), delta_bias=self.dt_proj.bias.float(),
                                   delta_softplus=True)  # (B, L, d_model)
 
         x, z = xz.chunk(2, dim=1)  # (B, D_in, L) each
-        x = self._conv(x, kernels)  # (B, D_in, L)
+        x = self._conv(x, hidden_states.is_cuda)  # (B, D_in, L)
         if self.fourier is not None:
             x = self.fourier(x.transpose(1, 2), pad_mask).transpose(1, 2)  # (B, D_in, L)
         x = F.silu(x)
         x_dbl = self.x_proj(x.transpose(1, 2))  # (B, L, dt_rank + 2N)
         dt, B, C = torch.split(x_dbl, [self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = (dt @ self.dt_proj.weight.t()).transpose(1, 2)  # (B, D_in, L), bias added in the scan
-        B = B.transpose(1, 2).contiguous()  # (B, N, L)
-        C = C.transpose(1, 2).contiguous()  # (B, N, L)
-        y = selective_scan(x.contiguous(), dt.contiguous(), A, B, C, self.D.float(), z=z.contiguous(),
+        y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), self.D.float(), z=z,
                            delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
-                           backend="cuda" if kernels else "torch")  # (B, D_in, L)
+                           backend=backend)  # (B, D_in, L); B, C: (B, N, L) views
         return self.out_proj(y.transpose(1, 2))  # (B, L, d_model)

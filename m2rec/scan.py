@@ -14,6 +14,7 @@ Here D is the inner width (expand * d_model) and N the state size (d_state).
   the fly so that only (B, D, N) tensors are alive per step. On a 1-thread CPU (B=256, D=128, N=32,
   L=50, fwd+bwd) it took 0.75 s where mambapy's parallel scan (`mambapy.pscan`, which materialises
   (B, L, D, N) tensors) took 3.98 s: `benchmarks/scan_cpu.py` measures both.
+- `selective_scan_triton`: our Triton kernels (m2rec/scan_triton.py), for GPUs without mamba-ssm.
 - mamba-ssm's fused CUDA kernel, used when `import mamba_ssm` works and the tensors are on CUDA.
 """
 from __future__ import annotations
@@ -25,24 +26,39 @@ try:
     from mamba_ssm.ops.selective_scan_interface import selective_scan_fn as _cuda_selective_scan
 except (ImportError, OSError):  # mamba-ssm absent, or installed without its compiled kernels
     _cuda_selective_scan = None
+try:
+    from m2rec import scan_triton
+except ImportError:  # no Triton (CPU-only PyTorch builds, macOS, Windows)
+    scan_triton = None
 
 HAS_CUDA_KERNELS = _cuda_selective_scan is not None
-BACKENDS = ("auto", "cuda", "torch")
+HAS_TRITON = scan_triton is not None
+BACKENDS = ("auto", "cuda", "triton", "torch")
 
 
-def use_cuda_kernels(backend: str, device: torch.device) -> bool:
-    """Whether mamba-ssm's kernels run for `backend` on `device`; errors say what to change."""
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """The scan that runs for `mamba_backend` on `device`: "cuda" (mamba-ssm), "triton" or "torch".
+
+    auto: on a GPU, mamba-ssm's kernels when installed, else our Triton kernels, else the step loop;
+    on the CPU the step loop. Asking for a backend that cannot run is an error that says what to change.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"mamba_backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "cuda":
-        if not HAS_CUDA_KERNELS:
-            raise RuntimeError("mamba_backend: cuda needs mamba-ssm's kernels; install them with "
-                               "pip install 'm2rec[cuda]' --no-build-isolation, or set mamba_backend: auto")
-        if device.type != "cuda":
-            raise RuntimeError("mamba_backend: cuda needs the model on a GPU; set mamba_backend: auto "
-                               "to use the pure-PyTorch scan on the CPU")
-        return True
-    return backend == "auto" and HAS_CUDA_KERNELS and device.type == "cuda"
+    on_gpu = device.type == "cuda"
+    if backend == "cuda" and not HAS_CUDA_KERNELS:
+        raise RuntimeError("mamba_backend: cuda needs mamba-ssm's kernels; install them with "
+                           "pip install 'm2rec[cuda]' --no-build-isolation, or set mamba_backend: auto")
+    if backend == "triton" and not HAS_TRITON:
+        raise RuntimeError("mamba_backend: triton needs the triton package (it comes with PyTorch's CUDA "
+                           "builds on Linux); set mamba_backend: auto")
+    if backend in ("cuda", "triton") and not on_gpu:
+        raise RuntimeError(f"mamba_backend: {backend} needs the model on a GPU; set mamba_backend: auto "
+                           "to use the pure-PyTorch scan on the CPU")
+    if backend != "auto":
+        return backend
+    if on_gpu and HAS_CUDA_KERNELS:
+        return "cuda"
+    return "triton" if on_gpu and HAS_TRITON else "torch"
 
 
 def _finish(y, u, D, z):
@@ -91,9 +107,15 @@ def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, del
     return _finish(torch.stack(ys, dim=2), u, D, z)  # (B, D, L)
 
 
+def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False):
+    """Our Triton kernels for the recurrence (m2rec/scan_triton.py); Δ, D x and the gate in PyTorch."""
+    dt = _step_sizes(delta, delta_bias, delta_softplus)  # (B, D, L)
+    y = scan_triton.scan(u.float(), dt, A.float(), B.float(), C.float())  # (B, D, L)
+    return _finish(y, u, D, z)
+
+
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    backend: str = "auto"):
-    """Dispatch: mamba-ssm's kernel where `use_cuda_kernels` says so, else `selective_scan_torch`."""
-    if use_cuda_kernels(backend, u.device):
-        return _cuda_selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
-    return selective_scan_torch(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+    """Dispatch on `resolve_backend(backend, u.device)`; any strides (mamba-ssm copies where it must)."""
+    scan = {"cuda": _cuda_selective_scan, "triton": selective_scan_triton, "torch": selective_scan_torch}
+    return scan[resolve_backend(backend, u.device)](u, delta, A, B, C, D, z, delta_bias, delta_softplus)

@@ -60,7 +60,7 @@ from m2rec.data import DATASETS, DataError, ensure_dataset
 from m2rec.experiment import write_csv, write_markdown
 from m2rec.loader import device_batches
 from m2rec.runner import UsageError, known_keys, make_config, parse_overrides, resolve_model
-from m2rec.scan import use_cuda_kernels
+from m2rec.scan import resolve_backend
 from m2rec.text import TextCacheMismatch
 
 MODELS = ("M2Rec", "Mamba4Rec", "SASRec", "BERT4Rec")
@@ -296,7 +296,7 @@ def run_cases(args: argparse.Namespace) -> tuple[list[dict], float]:
                    "part": ", ".join(case.parts), "train_sequences": int((data.user_lengths - EXTRA).sum()),
                    "test_users": len(data.user_lengths), "batch_size": args.batch_size, "hidden_size": args.hidden_size,
                    "device": device_name(args.device), "torch": torch.__version__,
-                   "mamba_kernels": ("yes" if use_cuda_kernels(config["mamba_backend"], config["device"]) else "no")
+                   "scan": resolve_backend(config["mamba_backend"], config["device"])
                    if model not in ATTENTION_MODELS else "n/a"}
             try:
                 row.update(status="ok", **measure(config, data, args.epochs_timed, args.profile_steps))
@@ -381,9 +381,9 @@ def write_report(rows: list[dict], args: argparse.Namespace, median_length: floa
     on_cuda = args.device == "cuda"
     path = write_markdown(markdown_rows(rows, on_cuda), args.out / "benchmark.md",
                           title=f"Speed and memory: {', '.join(args.models)} on {device_name(args.device)}")
-    kernels = sorted({row["mamba_kernels"] for row in rows} - {"n/a"})
+    scans = sorted({row["scan"] for row in rows} - {"n/a"})
     notes = [
-        f"torch {torch.__version__}; mamba-ssm kernels: {', '.join(kernels) or 'n/a'}; batch {args.batch_size}, "
+        f"torch {torch.__version__}; selective scan: {', '.join(scans) or 'n/a'} (cuda = mamba-ssm); batch {args.batch_size}, "
         f"hidden {args.hidden_size}; SASRec and BERT4Rec: 2 layers, 2 heads, FFN {4 * args.hidden_size}"
         + (f"; overrides {args.overrides}." if args.overrides else "."),
         f"epoch s: median of {args.epochs_timed} timed epoch(s) of RecBole's Trainer._train_epoch after a warm-up "

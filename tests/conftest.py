@@ -3,8 +3,11 @@ import os
 import random
 
 import pytest
+import torch
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+if not torch.cuda.is_available():  # m2rec/scan_triton.py's kernels then run in Triton's interpreter
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 N_USERS, N_ITEMS = 40, 60
 

@@ -41,7 +41,7 @@ def test_quick_run_writes_one_row_per_model_and_length(bench, in_tmp, capsys):
     for row in rows:
         assert row["status"] == "ok" and float(row["epoch_s"]) > 0 and float(row["eval_s"]) > 0
         assert (row["generated"], row["device"], row["peak_mem_mb"]) == ("yes", "cpu", "")  # no memory on the CPU
-        assert row["mamba_kernels"] == ("n/a" if row["model"] in bench.ATTENTION_MODELS else "no")
+        assert row["scan"] == ("n/a" if row["model"] in bench.ATTENTION_MODELS else "torch")
         assert int(row["train_sequences"]) >= bench.QUICK["synthetic_sequences"]
     assert {float(r["epoch_vs_sasrec"]) for r in rows if r["model"] == "SASRec"} == {1.0}
     assert [r["part"] for r in rows if r["model"] == "SASRec"] == ["main, sweep", "sweep"]

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from m2rec.mixer import MambaMixer
-from m2rec.scan import HAS_CUDA_KERNELS, selective_scan_ref, selective_scan_torch, use_cuda_kernels
+from m2rec.scan import HAS_CUDA_KERNELS, resolve_backend, selective_scan_ref, selective_scan_torch
 
 
 def _inputs(batch=3, d_inner=8, d_state=4, length=13, seed=0):
@@ -48,12 +48,13 @@ def test_reference_is_the_recurrence():
 
 
 def test_backend_choice_on_cpu():
-    assert not use_cuda_kernels("auto", torch.device("cpu"))
-    assert not use_cuda_kernels("torch", torch.device("cpu"))
-    with pytest.raises(RuntimeError, match="mamba_backend"):
-        use_cuda_kernels("cuda", torch.device("cpu"))
+    assert resolve_backend("auto", torch.device("cpu")) == "torch"
+    assert resolve_backend("torch", torch.device("cpu")) == "torch"
+    for backend in ("cuda", "triton"):
+        with pytest.raises(RuntimeError, match=f"mamba_backend: {backend} needs"):
+            resolve_backend(backend, torch.device("cpu"))
     with pytest.raises(ValueError, match="mamba_backend must be one of"):
-        use_cuda_kernels("triton", torch.device("cpu"))
+        resolve_backend("mambapy", torch.device("cpu"))
 
 
 def test_mixer_is_causal_and_state_dict_has_mamba_ssm_names():
