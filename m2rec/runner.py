@@ -3,6 +3,7 @@
     python run_mm.py                                   # M2Rec on ML-100K (offline default)
     python run_mm.py --dataset ml-1m                   # or --dataset=ml-1m
     python run_mm.py --model SASRec --dataset ml-1m --config my.yaml --learning_rate=0.002
+    python run_mm.py --dataset ml-1m --nproc 2            # RecBole's DDP, one process per GPU (NCCL)
 
 Config files, later ones winning: configs/overall.yaml (the protocol), configs/model/<model>.yaml,
 configs/dataset/<dataset>.yaml, each --config FILE, then --key=value overrides. An override must
@@ -25,7 +26,7 @@ import torch
 import yaml
 from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
-from recbole.utils import get_trainer, init_logger, init_seed, set_color
+from recbole.utils import get_local_time, get_trainer, init_logger, init_seed, set_color
 
 from m2rec.data import DataError, ensure_dataset
 from m2rec.loader import device_batches
@@ -37,7 +38,9 @@ DEFAULT_DATASET = "ml-100k"
 # Keys RecBole reads that no YAML file of RecBole's or ours lists.
 RECBOLE_FAMILIES = ("sequential_recommender", "general_recommender", "context_aware_recommender",
                     "knowledge_aware_recommender")
-EXTRA_KEYS = {"nproc", "world_size", "offset", "ip", "port", "config_files", "local_rank", "single_spec"}
+EXTRA_KEYS = {"world_size", "offset", "ip", "port", "config_files", "local_rank", "single_spec"}
+DISTRIBUTED_KEYS = ("local_rank", "nproc", "world_size", "offset", "ip", "port")  # Config() starts NCCL with these
+DEFAULT_PORT = "5678"  # RecBole's
 
 
 class UsageError(Exception):
@@ -111,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
     parser.add_argument("--dataset", default=DEFAULT_DATASET, help=f"dataset name (default {DEFAULT_DATASET})")
     parser.add_argument("--config", action="append", default=[], metavar="FILE", help="extra YAML config (repeatable)")
+    parser.add_argument("--nproc", type=int, default=1, metavar="N",
+                        help="train on N GPUs of this machine with RecBole's DDP (NCCL), one process each; "
+                             "--port=P if 5678 is taken")
     return parser
 
 
@@ -132,11 +138,14 @@ def make_config(model: str, dataset: str, files: list[str] | None = None, overri
     overrides = dict(overrides or {})
     if "data_path" not in overrides and "M2REC_DATA_PATH" in os.environ:
         overrides["data_path"] = os.environ["M2REC_DATA_PATH"]
+    distributed = {key: overrides.pop(key) for key in DISTRIBUTED_KEYS if key in overrides}
     with _argv_hidden():
         config = Config(model=model_cls, dataset=dataset, config_file_list=files, config_dict=overrides)
         if config["loss_type"] == "BPR" and config["train_neg_sample_args"]["distribution"] == "none":
             overrides["train_neg_sample_args"] = {"distribution": "uniform", "sample_num": 1}
-            config = Config(model=model_cls, dataset=dataset, config_file_list=files, config_dict=overrides)
+        if distributed or "train_neg_sample_args" in overrides:  # built once more: a DDP Config joins NCCL
+            config = Config(model=model_cls, dataset=dataset, config_file_list=files,
+                            config_dict={**overrides, **distributed})
     return config
 
 
@@ -164,8 +173,9 @@ def epoch_snapshots(trainer, config):
     return save
 
 
-def run(config, saved: bool = True) -> dict:
-    """Train, reload the best checkpoint, evaluate on the test split; RecBole's logging throughout."""
+def run(config, saved: bool = True, checkpoint_name: str | None = None) -> dict:
+    """Train, reload the best checkpoint, evaluate on the test split; RecBole's logging throughout.
+    `checkpoint_name`: the file name in checkpoint_dir (DDP ranks must agree on it; RecBole's has the time)."""
     _ensure_data(config)
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
@@ -181,14 +191,49 @@ def run(config, saved: bool = True) -> dict:
     model = model_cls(config, train_data._dataset).to(config["device"])
     logger.info(model)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    if checkpoint_name:
+        trainer.saved_model_file = str(Path(config["checkpoint_dir"]) / checkpoint_name)
     snapshots = epoch_snapshots(trainer, config) if config["save_epoch_snapshots"] else None
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, saved=saved,
                                                       show_progress=config["show_progress"], callback_fn=snapshots)
+    if not config["single_spec"]:
+        torch.distributed.barrier()  # rank 0 has written the best checkpoint before any rank reloads it
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
     logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
     logger.info(set_color("test result", "yellow") + f": {test_result}")
     return {"best_valid_score": best_valid_score, "best_valid_result": best_valid_result,
             "test_result": test_result, "model": model, "trainer": trainer}
+
+
+def distributed_overrides(overrides: dict, rank: int, nproc: int) -> dict:
+    """One DDP process's overrides: RecBole's distributed keys, and every GPU of the job in gpu_id."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES") or ",".join(map(str, range(nproc)))
+    return {"gpu_id": visible, **overrides, "local_rank": rank, "nproc": nproc, "world_size": nproc, "offset": 0,
+            "ip": overrides.get("ip", "localhost"), "port": str(overrides.get("port", DEFAULT_PORT))}
+
+
+def _print_test_result(result: dict) -> None:
+    print("test result: " + "  ".join(f"{k}={v:.4f}" for k, v in result["test_result"].items()))
+
+
+def _distributed_worker(rank: int, model: str, dataset: str, files: list[str], overrides: dict, nproc: int,
+                        checkpoint_name: str) -> None:
+    config = make_config(model, dataset, files, distributed_overrides(overrides, rank, nproc))
+    result = run(config, checkpoint_name=checkpoint_name)
+    if rank == 0:
+        _print_test_result(result)
+    torch.distributed.destroy_process_group()
+
+
+def run_distributed(model: str, dataset: str, files: list[str], overrides: dict, nproc: int) -> None:
+    """RecBole's own multi-GPU path: one process per GPU (torch.multiprocessing.spawn), each building its
+    Config with local_rank (NCCL process group, DistributedSampler, DistributedDataParallel)."""
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if nproc > available:
+        raise UsageError(f"--nproc {nproc} needs {nproc} GPUs; this machine has {available}")
+    checkpoint_name = f"{model}-{get_local_time()}.pth"
+    torch.multiprocessing.spawn(_distributed_worker, args=(model, dataset, files, overrides, nproc, checkpoint_name),
+                                nprocs=nproc, join=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         files = config_files(args.model, args.dataset, args.config)
         overrides = parse_overrides(rest, known_keys(files))
         resolve_model(args.model)
+        if args.nproc < 1:
+            raise UsageError(f"--nproc must be at least 1, got {args.nproc}")
+        if args.nproc > 1:
+            return run_distributed(args.model, args.dataset, args.config, overrides, args.nproc) or 0
     except UsageError as error:
         parser.error(str(error))
     config = make_config(args.model, args.dataset, args.config, overrides)
@@ -205,5 +254,5 @@ def main(argv: list[str] | None = None) -> int:
         result = run(config)
     except (DataError, FileNotFoundError, TextCacheMismatch) as error:
         parser.exit(1, f"error: {error}\n")
-    print("test result: " + "  ".join(f"{k}={v:.4f}" for k, v in result["test_result"].items()))
+    _print_test_result(result)
     return 0

@@ -39,8 +39,9 @@ BACKENDS = ("auto", "cuda", "triton", "torch")
 def resolve_backend(backend: str, device: torch.device) -> str:
     """The scan that runs for `mamba_backend` on `device`: "cuda" (mamba-ssm), "triton" or "torch".
 
-    auto: on a GPU, mamba-ssm's kernels when installed, else our Triton kernels, else the step loop;
-    on the CPU the step loop. Asking for a backend that cannot run is an error that says what to change.
+    auto: on a GPU our Triton kernels (faster than mamba-ssm's at the paper's shapes: a Mamba4Rec ML-1M
+    epoch 16.9 s against 22.6 s on an H100, docs/performance.md), else mamba-ssm's when installed, else
+    the step loop; on the CPU the step loop. A backend that cannot run is an error saying what to change.
     """
     if backend not in BACKENDS:
         raise ValueError(f"mamba_backend must be one of {BACKENDS}, got {backend!r}")
@@ -56,9 +57,9 @@ def resolve_backend(backend: str, device: torch.device) -> str:
                            "to use the pure-PyTorch scan on the CPU")
     if backend != "auto":
         return backend
-    if on_gpu and HAS_CUDA_KERNELS:
-        return "cuda"
-    return "triton" if on_gpu and HAS_TRITON else "torch"
+    if on_gpu and HAS_TRITON:
+        return "triton"
+    return "cuda" if on_gpu and HAS_CUDA_KERNELS else "torch"
 
 
 def _finish(y, u, D, z):

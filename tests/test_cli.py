@@ -4,8 +4,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
-from m2rec.runner import UsageError, config_files, known_keys, main, make_config, parse_overrides
+from m2rec.runner import UsageError, config_files, distributed_overrides, known_keys, main, make_config, parse_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,3 +65,23 @@ def test_main_rejects_missing_config_file(capsys):
         main(["--config", "does-not-exist.yaml"])
     assert exit_info.value.code == 2
     assert "--config does-not-exist.yaml: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.device_count() >= 2, reason="checks the error of a machine with fewer than 2 GPUs")
+def test_nproc_beyond_the_gpus_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["--nproc", "2", "--epochs=1"])
+    assert f"--nproc 2 needs 2 GPUs; this machine has {torch.cuda.device_count()}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--nproc=0"])
+    assert "--nproc must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_distributed_overrides_name_every_gpu_and_keep_the_users_port(monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    rank1 = distributed_overrides({"epochs": 3, "port": 6000}, rank=1, nproc=2)
+    assert rank1 == {"gpu_id": "0,1", "epochs": 3, "port": "6000", "local_rank": 1, "nproc": 2, "world_size": 2,
+                     "offset": 0, "ip": "localhost"}
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert distributed_overrides({}, rank=0, nproc=2)["gpu_id"] == "2,3"  # RecBole re-sets CUDA_VISIBLE_DEVICES from it
+    assert distributed_overrides({"gpu_id": "1,2"}, rank=0, nproc=2)["port"] == "5678"
