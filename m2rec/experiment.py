@@ -110,13 +110,13 @@ def run_cell(cell: Cell, out_dir: str | Path, config_files: Sequence[str] = (), 
     handler.addFilter(RemoveColorFilter())
     logging.getLogger().addHandler(handler)
     try:
-        result = run(config, saved=True)
+        # named for the cell, not RecBole's <model>-<time to the second>: runs started together do not collide
+        result = run(config, saved=True, checkpoint_name=f"{cell.slug()}.pth")
         wall = time.perf_counter() - start
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
-    checkpoint = Path(result["trainer"].saved_model_file)  # RecBole names it <model>-<time to the second>.pth
-    checkpoint = checkpoint.replace(checkpoint.with_name(f"{cell.slug()}.pth"))
+    checkpoint = Path(result["trainer"].saved_model_file)
     return {
         "key": cell.key(), "label": cell.label, "model": cell.model, "dataset": cell.dataset, "seed": cell.seed,
         "overrides": dict(cell.overrides), "config_files": list(config_files),

@@ -138,6 +138,8 @@ def make_config(model: str, dataset: str, files: list[str] | None = None, overri
     overrides = dict(overrides or {})
     if "data_path" not in overrides and "M2REC_DATA_PATH" in os.environ:
         overrides["data_path"] = os.environ["M2REC_DATA_PATH"]
+    if "gpu_id" not in overrides and "CUDA_VISIBLE_DEVICES" in os.environ:
+        overrides["gpu_id"] = os.environ["CUDA_VISIBLE_DEVICES"]  # RecBole would reset it to gpu_id's default, "0"
     distributed = {key: overrides.pop(key) for key in DISTRIBUTED_KEYS if key in overrides}
     with _argv_hidden():
         config = Config(model=model_cls, dataset=dataset, config_file_list=files, config_dict=overrides)

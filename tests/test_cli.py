@@ -1,4 +1,5 @@
 """The command line: both --dataset spellings, --config files, typed overrides, unknown options."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,15 @@ def test_distributed_overrides_name_every_gpu_and_keep_the_users_port(monkeypatc
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     assert distributed_overrides({}, rank=0, nproc=2)["gpu_id"] == "2,3"  # RecBole re-sets CUDA_VISIBLE_DEVICES from it
     assert distributed_overrides({"gpu_id": "1,2"}, rank=0, nproc=2)["port"] == "5678"
+
+
+def test_cuda_visible_devices_is_kept(monkeypatch, tiny_overrides):
+    """RecBole sets CUDA_VISIBLE_DEVICES from gpu_id (default "0"): `CUDA_VISIBLE_DEVICES=2 python run_mm.py`
+    would silently train on GPU 0, and CUDA_VISIBLE_DEVICES= would not hide the GPUs."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
+    assert make_config("SASRec", "tiny", overrides=tiny_overrides)["gpu_id"] == "2"
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    config = make_config("SASRec", "tiny", overrides=tiny_overrides)
+    assert config["gpu_id"] == "" and config["device"].type == "cpu" and os.environ["CUDA_VISIBLE_DEVICES"] == ""
+    assert make_config("SASRec", "tiny", overrides={**tiny_overrides, "gpu_id": "1"})["gpu_id"] == "1"
