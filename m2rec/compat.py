@@ -73,6 +73,15 @@ class _TrainerTorch(types.ModuleType):
         return torch.load(f, *args, **kwargs)
 
 
+def trust_checkpoint(path: str | os.PathLike) -> None:
+    """Let RecBole's Trainer reload `path` although this process did not write it: a DDP job's rank 0
+    writes the checkpoint that every rank reloads (m2rec.runner names it for all of them)."""
+    _patch_trainer_checkpoints()
+    from recbole.trainer import trainer as trainer_module
+
+    trainer_module.torch.written.add(os.path.realpath(path))
+
+
 def _patch_trainer_checkpoints() -> None:
     from recbole.trainer import trainer as trainer_module
 

@@ -28,6 +28,7 @@ from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_local_time, get_trainer, init_logger, init_seed, set_color
 
+from m2rec.compat import trust_checkpoint
 from m2rec.data import DataError, ensure_dataset
 from m2rec.loader import device_batches
 from m2rec.registry import MODELS
@@ -195,6 +196,7 @@ def run(config, saved: bool = True, checkpoint_name: str | None = None) -> dict:
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     if checkpoint_name:
         trainer.saved_model_file = str(Path(config["checkpoint_dir"]) / checkpoint_name)
+        trust_checkpoint(trainer.saved_model_file)  # under DDP, rank 0 writes it for every rank
     snapshots = epoch_snapshots(trainer, config) if config["save_epoch_snapshots"] else None
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, saved=saved,
                                                       show_progress=config["show_progress"], callback_fn=snapshots)

@@ -248,8 +248,8 @@ def measure(config, data: Data, epochs_timed: int, profile_steps: int = 0) -> di
 
 
 def profile(trainer, train_data, steps: int, cuda: bool) -> str:
-    """torch.profiler over `steps` training steps (forward, backward, Adam): the operators that take the
-    most self time on the device (CUDA) or the CPU, per step, as text."""
+    """torch.profiler over `steps` training steps (forward, backward, Adam): the GPU kernels (CUDA) or the
+    CPU operators that take the most time, per step, as text."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
@@ -264,14 +264,17 @@ def profile(trainer, train_data, steps: int, cuda: bool) -> str:
         if cuda:
             torch.cuda.synchronize()
     key = "self_device_time_total" if cuda else "self_cpu_time_total"
-    events = sorted(prof.key_averages(), key=lambda event: getattr(event, key), reverse=True)
+    events = prof.key_averages()
+    if cuda:  # the kernels themselves: an operator's device time is its kernels', which would count twice
+        events = [event for event in events if event.device_type == torch.autograd.DeviceType.CUDA]
+    events = sorted(events, key=lambda event: getattr(event, key), reverse=True)
     total = sum(getattr(event, key) for event in events) or 1.0
-    lines = [f"{'ms/step':>9} {'share':>6}  {'calls/step':>10}  operator ({'device' if cuda else 'CPU'} self time, "
-             f"{steps} steps)"]
+    lines = [f"{'ms/step':>9} {'share':>6}  {'calls/step':>10}  {'kernel (GPU' if cuda else 'operator (CPU self'} "
+             f"time, {steps} steps)"]
     for event in events[:PROFILE_ROWS]:
         lines.append(f"{getattr(event, key) / 1e3 / steps:9.3f} {getattr(event, key) / total:6.1%}  "
                      f"{event.count / steps:10.1f}  {event.key[:90]}")
-    lines.append(f"{total / 1e3 / steps:9.3f} {1:6.0%}  {'':10}  all operators")
+    lines.append(f"{total / 1e3 / steps:9.3f} {1:6.0%}  {'':10}  all {'kernels' if cuda else 'operators'}")
     return "\n".join(lines)
 
 

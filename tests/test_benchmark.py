@@ -57,7 +57,7 @@ def test_profile_lists_the_operators_of_each_model(bench, in_tmp):
     assert bench.main(["--quick", "--lengths", "16", "--models", "Mamba4Rec", "--profile-steps", "2",
                        "--out", str(out)]) == 0
     lines = (out / "profiles" / "synthetic-L16-Mamba4Rec.txt").read_text(encoding="utf-8").splitlines()
-    assert lines[0].split()[:3] == ["ms/step", "share", "calls/step"] and "CPU self time, 2 steps" in lines[0]
+    assert lines[0].split()[:3] == ["ms/step", "share", "calls/step"] and "operator (CPU self time, 2 steps)" in lines[0]
     ops = [line.split()[3] for line in lines[1:-1]]
     assert len(ops) == bench.PROFILE_ROWS and ("aten::addmm" in ops or "aten::mm" in ops)
     per_step = [float(line.split()[0]) for line in lines[1:-1]]
