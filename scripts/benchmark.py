@@ -26,8 +26,9 @@ length of --lengths on sequences that fill it: the named dataset where its media
 L + 3 interactions, else generated data (`write_synthetic`: users with L + 3 interactions each, about
 --synthetic-sequences training sequences per epoch, a fixed seed) written to <out>/data/. Each dataset is
 built once and shared by the models. `--dataset synthetic` measures generated data only (e.g. the sweep
-again at a batch that SASRec fits at long L). M2Rec's item-text embeddings are encoded once into
-<out>/cache/ unless --text_cache names an existing cache for the named dataset.
+again at a batch that SASRec fits at long L). M2Rec's item-text embeddings for the named dataset are
+encoded once into <out>/cache/ unless --text_cache names an existing cache; for generated data they are
+seeded random 384-d vectors (`RandomTextEncoder`: no encoder weights needed, same cost to the model).
 
 Writes <out>/benchmark.csv (one row per case and model), <out>/benchmark.md (the same with ratios to SASRec
 on the same data and L and, on CUDA, the issue's targets) and <out>/benchmark.png (epoch time and peak
@@ -61,7 +62,7 @@ from m2rec.experiment import write_csv, write_markdown
 from m2rec.loader import device_batches
 from m2rec.runner import UsageError, known_keys, make_config, parse_overrides, resolve_model
 from m2rec.scan import resolve_backend
-from m2rec.text import TextCacheMismatch
+from m2rec.text import TextCacheMismatch, build_cache, canonical_encoder_name
 
 MODELS = ("M2Rec", "Mamba4Rec", "SASRec", "BERT4Rec")
 ATTENTION_MODELS = ("SASRec", "BERT4Rec")
@@ -72,6 +73,7 @@ MIN_CORE = 5  # configs/overall.yaml's 5-core filter
 SEED = 2020
 MIN_LENGTH = 5
 PROFILE_ROWS = 25
+SYNTHETIC_TEXT_DIM = 384  # all-MiniLM-L6-v2's width, the default text encoder
 
 FULL = {"dataset": "ml-1m", "lengths": [200, 800, 2000], "hidden_size": 64, "batch_size": 2048,
         "epochs_timed": 2, "device": "cuda", "synthetic_sequences": 16384, "synthetic_items": 3416}
@@ -151,6 +153,25 @@ def write_synthetic(data_path: str | Path, length: int, n_sequences: int, n_item
     (folder / f"{SYNTHETIC}.item").write_text("\n".join(titles) + "\n", encoding="utf-8")
 
 
+class RandomTextEncoder:
+    """Stands in for the text encoder on generated data: seeded random vectors as wide as the default
+    encoder's (the speed of M2Rec does not depend on their values), so no encoder weights are needed."""
+
+    def __init__(self, name: str, dim: int = SYNTHETIC_TEXT_DIM, seed: int = SEED):
+        self.name, self.dim, self.rng = name, dim, np.random.default_rng(seed)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)  # (n_texts, dim)
+
+
+def write_synthetic_text_cache(config) -> None:
+    """M2Rec's item-text cache for generated data (RandomTextEncoder), written once for all lengths."""
+    if not Path(config["text_cache"]).is_file():
+        item_file = Path(config["data_path"]) / f"{SYNTHETIC}.item"
+        build_cache(item_file, config["text_fields"], RandomTextEncoder(canonical_encoder_name(config["text_encoder"])),
+                    config["text_cache"], SYNTHETIC, show_progress=False)
+
+
 @dataclass
 class Data:
     """One case's data, shared by the models: RecBole's dataset, its splits, and each user's interactions."""
@@ -195,6 +216,8 @@ def load_data(case: Case, models: list[str], args: argparse.Namespace) -> Data:
     if case.generated:
         write_synthetic(overrides["data_path"], case.length, args.synthetic_sequences, args.synthetic_items)
     config = make_config(models[0], case.data, overrides=overrides)
+    if case.generated and "M2Rec" in models:
+        write_synthetic_text_cache(make_config("M2Rec", case.data, overrides=overrides))
     if case.data in DATASETS:  # downloaded and converted when missing, as the runner does
         ensure_dataset(case.data, Path(config["data_path"]).parent)
     init_seed(config["seed"], config["reproducibility"])

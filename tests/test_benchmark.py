@@ -192,3 +192,15 @@ def test_ratios_and_targets_on_hand_made_numbers(bench, tmp_path):
     assert (text[7]["epoch s"], text[7]["peak MB"], text[7]["targets"]) == ("OOM", "OOM", "")
     assert "targets" not in bench.markdown_rows(rows, on_cuda=False)[0]
     assert bench.plot(rows, tmp_path / "cuda.png", on_cuda=True).stat().st_size > 10_000  # both panels, an OOM
+
+
+def test_generated_data_needs_no_text_encoder(bench, in_tmp, monkeypatch):
+    import m2rec.text
+
+    monkeypatch.setattr(m2rec.text, "resolve_encoder", lambda *args, **kwargs: pytest.fail("a text encoder was loaded"))
+    out = in_tmp / "out"
+    assert bench.main(["--quick", "--lengths", "16", "--models", "M2Rec", "--out", str(out)]) == 0
+    (cache_file,) = (out / "cache").glob("synthetic-*.textemb.pt")
+    cache = torch.load(cache_file, weights_only=False)
+    assert cache["dim"] == bench.SYNTHETIC_TEXT_DIM and cache["encoder"] == m2rec.text.DEFAULT_ENCODER
+    assert cache["matrix"].shape == (bench.QUICK["synthetic_items"], 384) and cache["matrix"].std() > 0.5
