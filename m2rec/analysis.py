@@ -36,6 +36,7 @@ import contextlib
 import json
 import math
 import os
+import textwrap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ QUICK_OVERRIDES = {  # table2.py's smoke settings, and only ML-100K's users with
     "user_inter_num_interval": "[5,40]",
 }
 DEFAULT_TEXT_CACHE_DIR = "saved/text"
+TICK_LABEL_WIDTH = 12  # characters per line of a bar chart's group name
 
 
 # --------------------------------------------------------------------------- metrics from ranks
@@ -396,8 +398,10 @@ def plot_grouped_bars(rows: Sequence[Mapping], x: str, ys: Sequence[str], path: 
     hues = list(dict.fromkeys(str(row[hue]) for row in rows)) if hue else [None]
     lookup = {(str(row[x]), str(row[hue]) if hue else None): row for row in rows}
     width = 0.8 / len(hues)
-    fig, axes = plt.subplots(1, len(ys), figsize=(max(3.5, 0.22 * len(xs) * len(hues) + 1.5) * len(ys), 3.4),
-                             squeeze=False)
+    labels = [textwrap.fill(value, TICK_LABEL_WIDTH) for value in xs]  # long group names wrap, never overlap
+    panel_width = max(3.5, len(xs) * max(1.3, 0.3 * len(hues)) + 1.0)
+    label_lines = max(label.count("\n") + 1 for label in labels)
+    fig, axes = plt.subplots(1, len(ys), figsize=(panel_width * len(ys), 3.0 + 0.18 * label_lines), squeeze=False)
     for ax, y in zip(axes[0], ys):
         for j, name in enumerate(hues):
             members = [lookup.get((value, name)) for value in xs]
@@ -406,8 +410,7 @@ def plot_grouped_bars(rows: Sequence[Mapping], x: str, ys: Sequence[str], path: 
                       for m in members]
             positions = np.arange(len(xs)) + (j - (len(hues) - 1) / 2) * width
             ax.bar(positions, heights, width, yerr=errors if any(errors) else None, capsize=2, label=name)
-        tilt = max(map(len, xs)) * len(xs) > 40
-        ax.set_xticks(np.arange(len(xs)), xs, rotation=30 if tilt else 0, ha="right" if tilt else "center")
+        ax.set_xticks(np.arange(len(xs)), labels, fontsize="small")
         ax.set_ylabel(y)
         ax.set_xlabel(xlabel or x)
     if hue:

@@ -293,18 +293,20 @@ def plot_lines(rows: Sequence[Mapping], x: str, y: str, path: str | Path, hue: s
         ax.errorbar([r[x] for r in members], [r[y] for r in members],
                     yerr=[r[yerr] for r in members] if yerr else None, marker="o", capsize=3,
                     label=None if name is None else str(name))
-    if hue:
-        ax.legend(title=hue)
+    if hue:  # beside the axes: a legend inside would hide lines that fill the panel
+        ax.legend(title=hue, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
     ax.set_title(title or "")
-    return _save(plt, fig, path)
+    return _save(plt, fig, path, tight_layout=not hue)
 
 
-def _save(plt, fig, path: str | Path) -> Path:
+def _save(plt, fig, path: str | Path, tight_layout: bool = True) -> Path:
+    """tight_layout=False for a legend beside the axes (tight_layout would shrink the axes to fit it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    if tight_layout:
+        fig.tight_layout()
+    fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return path
