@@ -1,5 +1,5 @@
 """The pure-PyTorch selective scan against the step-by-step reference (CPU), forward and gradients;
-and, on a GPU with mamba-ssm, our mixer's pure-PyTorch path against mamba-ssm's Mamba."""
+and, on a GPU with mamba-ssm, our mixer with the pure-PyTorch and the Triton scan against mamba-ssm's Mamba."""
 import pytest
 import torch
 
@@ -76,12 +76,13 @@ def test_mixer_is_causal_and_state_dict_has_mamba_ssm_names():
 
 @pytest.mark.skipif(not (torch.cuda.is_available() and HAS_CUDA_KERNELS), reason="needs a GPU and mamba-ssm")
 @pytest.mark.parametrize("seq_len", [50, 200])
-def test_torch_path_matches_mamba_ssm_on_gpu(seq_len):
+@pytest.mark.parametrize("backend", ["torch", "triton"])
+def test_our_scans_match_mamba_ssm_on_gpu(seq_len, backend):
     from mamba_ssm import Mamba
 
     torch.manual_seed(0)
     ref = Mamba(d_model=64, d_state=32, d_conv=4, expand=2).cuda()
-    ours = MambaMixer(d_model=64, d_state=32, d_conv=4, expand=2, backend="torch").cuda()
+    ours = MambaMixer(d_model=64, d_state=32, d_conv=4, expand=2, backend=backend).cuda()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(8, seq_len, 64, device="cuda", requires_grad=True)
     y_ref = ref(x)
