@@ -144,9 +144,11 @@ def make_config(model: str, dataset: str, files: list[str] | None = None, overri
     distributed = {key: overrides.pop(key) for key in DISTRIBUTED_KEYS if key in overrides}
     with _argv_hidden():
         config = Config(model=model_cls, dataset=dataset, config_file_list=files, config_dict=overrides)
-        if config["loss_type"] == "BPR" and config["train_neg_sample_args"]["distribution"] == "none":
+        bpr_without_negatives = (config["loss_type"] == "BPR"
+                                 and config["train_neg_sample_args"]["distribution"] == "none")
+        if bpr_without_negatives:
             overrides["train_neg_sample_args"] = {"distribution": "uniform", "sample_num": 1}
-        if distributed or "train_neg_sample_args" in overrides:  # built once more: a DDP Config joins NCCL
+        if distributed or bpr_without_negatives:  # built once more (a DDP Config joins NCCL, so only then)
             config = Config(model=model_cls, dataset=dataset, config_file_list=files,
                             config_dict={**overrides, **distributed})
     return config

@@ -40,7 +40,7 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     """The scan that runs for `mamba_backend` on `device`: "cuda" (mamba-ssm), "triton" or "torch".
 
     auto: on a GPU our Triton kernels (faster than mamba-ssm's at the paper's shapes: a Mamba4Rec ML-1M
-    epoch 16.9 s against 22.6 s on an H100, docs/performance.md), else mamba-ssm's when installed, else
+    epoch 16.6 s against 22.6 s on an H100, docs/performance.md), else mamba-ssm's when installed, else
     the step loop; on the CPU the step loop. A backend that cannot run is an error saying what to change.
     """
     if backend not in BACKENDS:
@@ -118,5 +118,7 @@ def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, de
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    backend: str = "auto"):
     """Dispatch on `resolve_backend(backend, u.device)`; any strides (mamba-ssm copies where it must)."""
-    scan = {"cuda": _cuda_selective_scan, "triton": selective_scan_triton, "torch": selective_scan_torch}
-    return scan[resolve_backend(backend, u.device)](u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+    return _SCANS[resolve_backend(backend, u.device)](u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+
+
+_SCANS = {"cuda": _cuda_selective_scan, "triton": selective_scan_triton, "torch": selective_scan_torch}
