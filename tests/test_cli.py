@@ -98,3 +98,10 @@ def test_cuda_visible_devices_is_kept(monkeypatch, tiny_overrides):
     config = make_config("SASRec", "tiny", overrides=tiny_overrides)
     assert config["gpu_id"] == "" and config["device"].type == "cpu" and os.environ["CUDA_VISIBLE_DEVICES"] == ""
     assert make_config("SASRec", "tiny", overrides={**tiny_overrides, "gpu_id": "1"})["gpu_id"] == "1"
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 GPUs (RecBole's DDP runs on NCCL only)")
+def test_nproc_2_trains_and_evaluates_on_two_gpus(tiny_overrides, capfd):  # capfd: rank 0 prints
+    options = [f"--{key}={value}" for key, value in tiny_overrides.items() if key != "text_fields"]
+    assert main(["--model", "Mamba4Rec", "--dataset", "tiny", "--nproc", "2", *options]) == 0
+    assert "test result: hit@10=" in capfd.readouterr().out

@@ -1,4 +1,5 @@
 """DeviceTrainDataLoader gives RecBole's batches, in RecBole's order, with RecBole's dtypes."""
+import pytest
 import torch
 from recbole.data import create_dataset, data_preparation
 from recbole.data.dataloader.general_dataloader import TrainDataLoader
@@ -7,15 +8,20 @@ from m2rec.loader import DeviceTrainDataLoader, device_batches
 from m2rec.runner import make_config
 
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
 def _loaders(tiny_overrides, model="M2Rec", **overrides):
     config = make_config(model, "tiny", overrides={**tiny_overrides, "train_batch_size": 16, **overrides})
-    config["device"] = torch.device("cpu")  # RecBole's loader and ours compared on one device, GPU or not
+    config["device"] = torch.device("cpu")  # the tests choose where DeviceTrainDataLoader gathers
     train, _, _ = data_preparation(config, create_dataset(config))
     return config, train
 
 
-def test_same_batches_in_the_same_order_over_two_epochs(tiny_overrides):
+@pytest.mark.parametrize("device", DEVICES)  # cuda: on a GPU machine only
+def test_same_batches_in_the_same_order_over_two_epochs(tiny_overrides, device):
     config, stock = _loaders(tiny_overrides)
+    config["device"] = torch.device(device)
     fast = DeviceTrainDataLoader(config, stock._dataset, stock._sampler, shuffle=stock.shuffle)
     assert stock.shuffle and len(fast) == len(stock) > 3
     for _ in range(2):  # the second epoch draws a new permutation from the same generator in both
@@ -23,8 +29,8 @@ def test_same_batches_in_the_same_order_over_two_epochs(tiny_overrides):
         for expected, got in pairs:
             assert set(got.interaction) == set(expected.interaction)
             for name, column in expected.interaction.items():
-                assert got[name].dtype == column.dtype, name
-                assert torch.equal(got[name], column), name
+                assert got[name].device.type == device and got[name].dtype == column.dtype, name
+                assert torch.equal(got[name].cpu(), column), name
     first_rows = [expected["item_id"][0].item() for expected, _ in pairs]
     assert first_rows != sorted(first_rows)  # shuffled, so the comparison above is about order too
 
