@@ -4,6 +4,9 @@
     H = LayerNorm(Dropout(H))          one layer        # Mamba4Rec: no residual for a single layer
     H = LayerNorm(Dropout(H) + X)      stacked layers   # residual when num_layers > 1
     out = LayerNorm(H + Dropout(W2 · Dropout(GELU(W1 · H))))   # position-wise FFN, 4d inner size
+
+With `last` (B,) the layer returns only the position each sequence is scored at, (B, d): the mixer runs
+its recurrence over the whole sequence and everything position-wise after it runs at `last` only.
 """
 from __future__ import annotations
 
@@ -38,8 +41,10 @@ class MambaLayer(nn.Module):
         self.LayerNorm = nn.LayerNorm(d_model, eps=1e-12)
         self.ffn = FeedForward(d_model, 4 * d_model, dropout)
 
-    def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None = None) -> torch.Tensor:
-        # x: (B, L, d); pad_mask: (B, L), True at real items
-        h = self.dropout(self.mamba(x, pad_mask))  # (B, L, d)
-        h = self.LayerNorm(h + x if self.residual else h)
-        return self.ffn(h)
+    def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None = None,
+                last: torch.Tensor | None = None) -> torch.Tensor:
+        # x: (B, L, d); pad_mask: (B, L), True at real items; last: (B,) or None -> (B, d) or (B, L, d)
+        h = self.dropout(self.mamba(x, pad_mask, last))  # (B, L, d) or (B, d)
+        if self.residual:
+            h = h + (x if last is None else x[torch.arange(x.shape[0], device=x.device), last])
+        return self.ffn(self.LayerNorm(h))

@@ -13,6 +13,10 @@ and mamba-ssm's, and between a GPU and a CPU, unchanged. Only an optional Fourie
     y = SelectiveScan(x, Δ, A = -exp(A_log), B, C, D) ⊙ SiLU(z)   # Eq. 14-15: H ⊙ SiLU(Linear(X))
     out = out_proj(y)                                 # Eq. 15: E(m) = Linear(H)
 
+`last` (B,) asks for one position per sequence: the recurrence still runs over all of them, but the
+skip term, the gate and out_proj run only at `last` (a recommender scores one position; everything
+after the scan is position-wise, so the output there is the same).
+
 Backends (`backend`, see `m2rec.scan.resolve_backend`): "cuda" is mamba-ssm's kernels (its whole-block
 `mamba_inner_fn` when there is no inner filter and causal-conv1d is installed), "triton" our Triton
 scan, "torch" the pure-PyTorch step loop; "auto" picks the first that can run. causal-conv1d, when
@@ -27,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from m2rec.filter import FourierFilter
-from m2rec.scan import resolve_backend, selective_scan
+from m2rec.scan import resolve_backend, selective_scan, skip_and_gate
 
 try:
     from mamba_ssm.ops.selective_scan_interface import mamba_inner_fn
@@ -94,17 +98,20 @@ class MambaMixer(nn.Module):
             return causal_conv1d_fn(x, weight, self.conv1d.bias, activation=None)
         return self.conv1d(x)[..., : x.shape[-1]]
 
-    def forward(self, hidden_states: torch.Tensor, pad_mask: torch.Tensor | None = None) -> torch.Tensor:
-        # hidden_states: (B, L, d_model); pad_mask: (B, L), True at real items (used by the filter)
+    def forward(self, hidden_states: torch.Tensor, pad_mask: torch.Tensor | None = None,
+                last: torch.Tensor | None = None) -> torch.Tensor:
+        # hidden_states: (B, L, d_model); pad_mask: (B, L), True at real items (used by the filter);
+        # last: (B,) the one position per sequence to return, or None for all -> (B, d_model) or (B, L, d_model)
         backend = resolve_backend(self.backend, hidden_states.device)
         xz = self.in_proj(hidden_states).transpose(1, 2)  # (B, 2 D_in, L)
         A = -torch.exp(self.A_log.float())  # (D_in, N)
 
         if backend == "cuda" and self.fourier is None and causal_conv1d_fn is not None:
-            return mamba_inner_fn(xz, self.conv1d.weight, self.conv1d.bias, self.x_proj.weight,
-                                  self.dt_proj.weight, self.out_proj.weight, self.out_proj.bias, A,
-                                  None, None, self.D.float(), delta_bias=self.dt_proj.bias.float(),
-                                  delta_softplus=True)  # (B, L, d_model)
+            out = mamba_inner_fn(xz, self.conv1d.weight, self.conv1d.bias, self.x_proj.weight,
+                                 self.dt_proj.weight, self.out_proj.weight, self.out_proj.bias, A,
+                                 None, None, self.D.float(), delta_bias=self.dt_proj.bias.float(),
+                                 delta_softplus=True)  # (B, L, d_model)
+            return out if last is None else out[torch.arange(out.shape[0], device=out.device), last]
 
         x, z = xz.chunk(2, dim=1)  # (B, D_in, L) each
         x = self._conv(x, hidden_states.is_cuda)  # (B, D_in, L)
@@ -114,7 +121,18 @@ class MambaMixer(nn.Module):
         x_dbl = self.x_proj(x.transpose(1, 2))  # (B, L, dt_rank + 2N)
         dt, B, C = torch.split(x_dbl, [self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = (dt @ self.dt_proj.weight.t()).transpose(1, 2)  # (B, D_in, L), bias added in the scan
-        y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), self.D.float(), z=z,
+        if last is None:
+            y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), self.D.float(), z=z,
+                               delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
+                               backend=backend)  # (B, D_in, L); B, C: (B, N, L) views
+            return self.out_proj(y.transpose(1, 2))  # (B, L, d_model)
+        y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), None, z=None,
                            delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
-                           backend=backend)  # (B, D_in, L); B, C: (B, N, L) views
-        return self.out_proj(y.transpose(1, 2))  # (B, L, d_model)
+                           backend=backend)  # (B, D_in, L), Σ_n C h only
+        y = skip_and_gate(_at(y, last), _at(x, last), self.D, _at(z, last))  # (B, D_in, 1)
+        return self.out_proj(y[:, :, 0])  # (B, d_model)
+
+
+def _at(t: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """t at one position per sequence, keeping the time axis.  t: (B, C, L), last: (B,) -> (B, C, 1)."""
+    return t.gather(2, last.view(-1, 1, 1).expand(-1, t.shape[1], 1))

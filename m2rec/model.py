@@ -8,6 +8,10 @@
     Y    = Fusion(E(l), E(m))                            # Eq. 16
     user = Y[item_seq_len - 1];  scores = user · E_idᵀ  # tied output, CE (Eq. 17's task) or BPR
 
+Only Y at item_seq_len - 1 is ever scored, and everything after the last layer's scan is position-wise
+(the gate, out_proj, the FFN, E(l), Eq. 16), so those run at that one position: `last` below. The
+result is the same function, computed on B rows instead of B·L (docs/performance.md measures it).
+
 Every ablation of Fig. 4 is a config value (see configs/model/M2Rec.yaml): `fusion: none`
 ("w/o GM"), `fusion: concat` ("rp Con"), `fusion: sum`, `filter_adaptive: false` ("w/o Ada"),
 `filter_position: none` ("w/o AFFT"). With `filter_position: none` and `fusion: none` the network
@@ -56,6 +60,8 @@ class M2Rec(TiedScoring):
 
         if self.filter_position not in FILTER_POSITIONS:
             raise ValueError(f"filter_position must be one of {FILTER_POSITIONS}, got {self.filter_position!r}")
+        if self.num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got {self.num_layers}")
         if self.init_dt_bias not in DT_BIAS_INITS:
             raise ValueError(f"init_dt_bias must be one of {DT_BIAS_INITS}, got {self.init_dt_bias!r}")
 
@@ -103,17 +109,36 @@ class M2Rec(TiedScoring):
             if not getattr(module.bias, "_no_reinit", False) or self.init_dt_bias == "zero":
                 module.bias.data.zero_()
 
-    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
-        # item_seq: (B, L) right-padded with 0; item_seq_len: (B,)
+    def _embed(self, item_seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(X, pad_mask): the filtered input embedding (B, L, d) and (B, L), True at real items."""
         pad_mask = item_seq > 0  # (B, L)
         x = self.LayerNorm(self.dropout(self.item_embedding(item_seq)))  # (B, L, d)  Eq. 8
         if self.input_filter is not None:
             x = self.input_filter(x, pad_mask)  # (B, L, d)  Eq. 10-13
+        return x, pad_mask
+
+    def _text(self, items: torch.Tensor) -> torch.Tensor | None:
+        """E(l) of `items` (any shape S) -> (*S, d); None without a semantic branch."""
+        return self.text_proj(self.text_table[items]) if self.text_proj is not None else None
+
+    def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
+        # item_seq: (B, L) right-padded with 0; item_seq_len: (B,)
+        x, pad_mask = self._embed(item_seq)  # (B, L, d)
+        last = item_seq_len - 1  # (B,) the position each sequence is scored at
+        *body, top = self.layers
+        for layer in body:
+            x = layer(x, pad_mask)  # (B, L, d)
+        x = top(x, pad_mask, last)  # (B, d)  E(m) at `last`, Eq. 14-15
+        items = item_seq.gather(1, last[:, None]).squeeze(1)  # (B,)
+        return self.fusion(self._text(items), x)  # (B, d)  Eq. 16
+
+    def sequence_output(self, item_seq: torch.Tensor) -> torch.Tensor:
+        """Y at every position, (B, L, d): the reference `forward` is tested against (forward is this at
+        item_seq_len - 1), and what per-position analyses read."""
+        x, pad_mask = self._embed(item_seq)
         for layer in self.layers:
-            x = layer(x, pad_mask)  # (B, L, d)  E(m), Eq. 14-15
-        text = self.text_proj(self.text_table[item_seq]) if self.text_proj is not None else None  # E(l)
-        y = self.fusion(text, x)  # (B, L, d)  Eq. 16
-        return self.gather_indexes(y, item_seq_len - 1)  # (B, d)
+            x = layer(x, pad_mask)  # (B, L, d)
+        return self.fusion(self._text(item_seq), x)  # (B, L, d)
 
 
 class Mamba4Rec(M2Rec):

@@ -62,8 +62,8 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     return "cuda" if on_gpu and HAS_CUDA_KERNELS else "torch"
 
 
-def _finish(y, u, D, z):
-    """y + D x, then the SiLU(z) gate; back to the input dtype.  y: (B, D, L)."""
+def skip_and_gate(y, u, D, z):
+    """y + D x, then the SiLU(z) gate; back to the input dtype.  y, u, z: (B, D, L)."""
     if D is not None:
         y = y + u.float() * D.float()[None, :, None]
     if z is not None:
@@ -105,14 +105,14 @@ def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, del
     for t in range(u.shape[2]):
         h = torch.exp(dt[:, :, t, None] * A) * h + dt_u[:, :, t, None] * B[:, None, :, t]  # (B, D, N)
         ys.append(torch.einsum("bdn,bn->bd", h, C[:, :, t]))  # (B, D)
-    return _finish(torch.stack(ys, dim=2), u, D, z)  # (B, D, L)
+    return skip_and_gate(torch.stack(ys, dim=2), u, D, z)  # (B, D, L)
 
 
 def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False):
     """Our Triton kernels for the recurrence (m2rec/scan_triton.py); Δ, D x and the gate in PyTorch."""
     dt = _step_sizes(delta, delta_bias, delta_softplus)  # (B, D, L)
     y = scan_triton.scan(u.float(), dt, A.float(), B.float(), C.float())  # (B, D, L)
-    return _finish(y, u, D, z)
+    return skip_and_gate(y, u, D, z)
 
 
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,

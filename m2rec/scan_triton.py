@@ -29,6 +29,10 @@ import triton.language as tl
 
 K_CHUNK = 16  # steps between stored states: memory B·D·N·L/K floats, recompute one chunk at a time
 MAX_BLOCK_D = 128
+# Launch settings (channels per program, warps) of the forward and the backward; None = `_blocks`'s
+# heuristic. benchmarks/scan_tune.py sweeps them on a GPU (docs/performance.md has its table).
+FWD_LAUNCH: tuple[int | None, int | None] = (None, None)
+BWD_LAUNCH: tuple[int | None, int | None] = (None, None)
 
 
 @triton.jit
@@ -119,27 +123,54 @@ def _scan_bwd_kernel(u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, dy_ptr, ck_ptr, sc_ptr,
     tl.store(dA_ptr + (b * D + d[:, None]) * NP + n[None, :], dA, mask=md[:, None])  # (B, D, NP) partials
 
 
-def _blocks(D: int, N: int) -> tuple[int, int, int]:
-    """(BD, NP, warps): channels per program, N padded to a power of 2, warps for a (BD, NP) state."""
+def _blocks(D: int, N: int, block_d: int | None = None, warps: int | None = None) -> tuple[int, int, int]:
+    """(BD, NP, warps): channels per program, N padded to a power of 2, warps; None = the heuristic."""
     NP = triton.next_power_of_2(N)
-    BD = min(triton.next_power_of_2(D), max(MAX_BLOCK_D * 32 // NP, 16), MAX_BLOCK_D)
-    return BD, NP, 8 if BD * NP >= 4096 else 4
+    BD = block_d or min(triton.next_power_of_2(D), max(MAX_BLOCK_D * 32 // NP, 16), MAX_BLOCK_D)
+    return BD, NP, warps or (8 if BD * NP >= 4096 else 4)
+
+
+def forward(u, dt, A, B, C, save: bool, block_d: int | None = None, warps: int | None = None,
+            k: int = K_CHUNK) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """y (B, D, L) and, with `save`, the states every k steps, ckpt (B, ceil(L/k), D, NP)."""
+    batch, D, L = u.shape
+    N = A.shape[1]
+    BD, NP, warps = _blocks(D, N, block_d, warps)
+    n_chunks = triton.cdiv(L, k)
+    y = torch.empty(batch, D, L, device=u.device, dtype=torch.float32)  # (B, D, L)
+    ckpt = torch.empty(batch, n_chunks, D, NP, device=u.device, dtype=torch.float32) if save else None
+    _scan_fwd_kernel[(batch, triton.cdiv(D, BD))](
+        u, dt, A, B, C, y, y if ckpt is None else ckpt, *u.stride(), *dt.stride(), *A.stride(), *B.stride(),
+        *C.stride(), L, D, N, n_chunks, BD=BD, NP=NP, K=k, SAVE=save, num_warps=warps)
+    return y, ckpt
+
+
+def backward(u, dt, A, B, C, ckpt, dy, block_d: int | None = None, warps: int | None = None,
+             k: int = K_CHUNK) -> tuple[torch.Tensor, ...]:
+    """∂u, ∂Δ (B, D, L), ∂A (D, N), ∂B, ∂C (B, N, L) from dy (B, D, L) and `forward`'s ckpt (same k)."""
+    batch, D, L = u.shape
+    N = A.shape[1]
+    BD, NP, warps = _blocks(D, N, block_d, warps)
+    n_blocks = triton.cdiv(D, BD)
+    f32 = {"device": u.device, "dtype": torch.float32}
+    du, ddt = torch.empty(batch, D, L, **f32), torch.empty(batch, D, L, **f32)
+    atomic = n_blocks > 1
+    dB = (torch.zeros if atomic else torch.empty)(batch, N, L, **f32)
+    dC = (torch.zeros if atomic else torch.empty)(batch, N, L, **f32)
+    dA = torch.empty(batch, D, NP, **f32)
+    scratch = torch.empty(batch, n_blocks, k, BD, NP, **f32)
+    _scan_bwd_kernel[(batch, n_blocks)](
+        u, dt, A, B, C, dy, ckpt, scratch, du, ddt, dA, dB, dC, *u.stride(), *dt.stride(), *A.stride(),
+        *B.stride(), *C.stride(), *dy.stride(), L, D, N, ckpt.shape[1], BD=BD, NP=NP, K=k, ATOMIC=atomic,
+        num_warps=warps)
+    return du, ddt, dA.sum(0)[:, :N], dB, dC
 
 
 class _SelectiveScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, dt, A, B, C):
-        batch, D, L = u.shape
-        N = A.shape[1]
-        BD, NP, warps = _blocks(D, N)
-        n_chunks = triton.cdiv(L, K_CHUNK)
         save = any(ctx.needs_input_grad)
-        y = torch.empty(batch, D, L, device=u.device, dtype=torch.float32)  # (B, D, L)
-        ckpt = torch.empty(batch, n_chunks, D, NP, device=u.device, dtype=torch.float32) if save else y
-        grid = (batch, triton.cdiv(D, BD))
-        _scan_fwd_kernel[grid](u, dt, A, B, C, y, ckpt, *u.stride(), *dt.stride(), *A.stride(), *B.stride(),
-                               *C.stride(), L, D, N, n_chunks, BD=BD, NP=NP, K=K_CHUNK, SAVE=save,
-                               num_warps=warps)
+        y, ckpt = forward(u, dt, A, B, C, save, *FWD_LAUNCH)
         if save:
             ctx.save_for_backward(u, dt, A, B, C, ckpt)
         return y
@@ -147,23 +178,8 @@ class _SelectiveScan(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy):
         u, dt, A, B, C, ckpt = ctx.saved_tensors
-        batch, D, L = u.shape
-        N = A.shape[1]
-        BD, NP, warps = _blocks(D, N)
-        n_blocks = triton.cdiv(D, BD)
-        n_chunks = ckpt.shape[1]
-        f32 = {"device": u.device, "dtype": torch.float32}
-        du, ddt = torch.empty(batch, D, L, **f32), torch.empty(batch, D, L, **f32)
-        atomic = n_blocks > 1
-        dB = (torch.zeros if atomic else torch.empty)(batch, N, L, **f32)
-        dC = (torch.zeros if atomic else torch.empty)(batch, N, L, **f32)
-        dA = torch.empty(batch, D, NP, **f32)
-        scratch = torch.empty(batch, n_blocks, K_CHUNK, BD, NP, **f32)
-        _scan_bwd_kernel[(batch, n_blocks)](
-            u, dt, A, B, C, dy, ckpt, scratch, du, ddt, dA, dB, dC, *u.stride(), *dt.stride(), *A.stride(),
-            *B.stride(), *C.stride(), *dy.stride(), L, D, N, n_chunks, BD=BD, NP=NP, K=K_CHUNK, ATOMIC=atomic,
-            num_warps=warps)
-        return du.to(u.dtype), ddt.to(dt.dtype), dA.sum(0)[:, :N].to(A.dtype), dB.to(B.dtype), dC.to(C.dtype)
+        grads = backward(u, dt, A, B, C, ckpt, dy, *BWD_LAUNCH)
+        return tuple(g.to(x.dtype) for g, x in zip(grads, (u, dt, A, B, C)))
 
 
 def scan(u: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor) -> torch.Tensor:

@@ -16,7 +16,7 @@ of one training to see the trajectory.
 Filter: for every Fourier filter of the model (the input filter, or one per layer with
 filter_position: inner), |W ⊙ M| per rfft bin k at frequency k / L (cycles per item, 0 to 0.5),
 mean ± std over channels. Gate: α and β, mean ± std over channels (gate_form scalar or channel), or
-over the channels and real positions of the test sequences (gate_form context, where β = 1 - α).
+over the channels and the scored (last) position of each test sequence (gate_form context, β = 1 - α).
 
 Writes <out>/filter_magnitude.csv, .md (per filter: bins passed, mean and max magnitude) and .png
 (one line per filter and checkpoint, at most five checkpoints spread over the epochs), and
@@ -70,7 +70,7 @@ def gate_rows(trained: analysis.Trained) -> list[dict]:
     if fusion.gate_form is None:
         return []
     if fusion.gate_form == "context":
-        alpha = _context_alpha(trained)  # (n_positions, d)
+        alpha = _context_alpha(trained)  # (n_sequences, d)
         values = {"α (text)": alpha, "β (Mamba)": 1.0 - alpha}
     else:
         values = {"α (text)": fusion.alpha.detach().float().cpu(), "β (Mamba)": fusion.beta.detach().float().cpu()}
@@ -79,14 +79,14 @@ def gate_rows(trained: analysis.Trained) -> list[dict]:
 
 
 def _context_alpha(trained: analysis.Trained) -> torch.Tensor:
-    """The context gate's α at every real position of the test sequences, (n_positions, d)."""
+    """The context gate's α where each test sequence is scored (its last item), (n_sequences, d)."""
     model, captured, alphas = trained.model, [], []
     handle = model.fusion.register_forward_hook(lambda module, inputs, output: captured.append(module.weights(*inputs)[0]))
     try:
         for interaction, *_ in tqdm(trained.data.test, desc="context gate", unit="batch", leave=False):
-            item_seq = interaction[model.ITEM_SEQ].to(trained.device)  # (B, L)
-            model.forward(item_seq, interaction[model.ITEM_SEQ_LEN].to(trained.device))
-            alphas.append(captured.pop()[item_seq > 0].float().cpu())  # (real positions, d)
+            model.forward(interaction[model.ITEM_SEQ].to(trained.device),
+                          interaction[model.ITEM_SEQ_LEN].to(trained.device))
+            alphas.append(captured.pop().float().cpu())  # (B, d)
     finally:
         handle.remove()
     return torch.cat(alphas)

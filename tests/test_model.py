@@ -90,17 +90,15 @@ def test_padding_does_not_reach_real_positions(tiny_data, tiny_overrides, positi
     inter = batch(tiny_data)
     seqs, lengths = inter["item_id_list"], inter["item_length"]
     assert (lengths < seqs.shape[1]).any(), "the batch needs padded sequences"
-    captured = []
-    hook = model.fusion.register_forward_hook(lambda m, args, out: captured.append(out.detach()))
-    model(seqs, lengths)
+    before, scored = model.sequence_output(seqs), model(seqs, lengths)
     with torch.no_grad():
         model.item_embedding.weight[0] = torch.randn(16) * 10
         model.text_table[0] = torch.randn(model.text_table.shape[1]) * 10
-    model(seqs, lengths)
-    hook.remove()
+    after = model.sequence_output(seqs)
     real = seqs > 0
-    torch.testing.assert_close(captured[0][real], captured[1][real])
-    assert not torch.allclose(captured[0][~real], captured[1][~real])
+    torch.testing.assert_close(before[real], after[real])
+    assert not torch.allclose(before[~real], after[~real])
+    torch.testing.assert_close(scored, model(seqs, lengths))
 
 
 def test_outputs_depend_on_earlier_items_only_through_the_filter(tiny_data, tiny_overrides):
@@ -112,13 +110,34 @@ def test_outputs_depend_on_earlier_items_only_through_the_filter(tiny_data, tiny
     changed[row, lengths[row] - 1] = 1 + (changed[row, lengths[row] - 1] % 50)
     for position, causal in [("none", True), ("input", False)]:
         model = build(tiny_data, tiny_overrides, filter_position=position, fusion="none")
-        outs = []
-        hook = model.fusion.register_forward_hook(lambda m, args, out: outs.append(out.detach()))
-        model(seqs, lengths)
-        model(changed, lengths)
-        hook.remove()
+        outs = [model.sequence_output(seqs), model.sequence_output(changed)]
         first = slice(0, int(lengths[row]) - 1)
         assert torch.allclose(outs[0][row, first], outs[1][row, first], atol=1e-6) == causal
+
+
+@pytest.mark.parametrize("settings", [{}, {"num_layers": 2}, {"gate_form": "context"}, {"fusion": "concat"},
+                                      {"filter_position": "inner"}, {"model": "Mamba4Rec"}])
+def test_forward_is_the_sequence_output_at_the_last_item(tiny_data, tiny_overrides, settings):
+    """forward runs the position-wise tail at item_seq_len - 1 only: same outputs and same gradients."""
+    settings = dict(settings)
+    if settings.get("model") == "Mamba4Rec":
+        settings.update(filter_position="none", fusion="none")
+    model = build(tiny_data, tiny_overrides, settings.pop("model", "M2Rec"), **settings).eval()
+    inter = batch(tiny_data)
+    seqs, lengths = inter["item_id_list"], inter["item_length"]
+    rows = torch.arange(len(lengths))
+    outputs, grads = [], []
+    for run in (lambda: model(seqs, lengths), lambda: model.sequence_output(seqs)[rows, lengths - 1]):
+        model.zero_grad()
+        out = run()
+        torch.nn.functional.cross_entropy(out @ model.item_embedding.weight.t(), inter["item_id"]).backward()
+        outputs.append(out.detach())
+        grads.append({name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None})
+    assert outputs[0].shape == (len(lengths), 16)
+    torch.testing.assert_close(outputs[0], outputs[1])
+    assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 10
+    for name, grad in grads[0].items():
+        torch.testing.assert_close(grad, grads[1][name], msg=name)
 
 
 def test_mamba4rec_is_the_switched_off_configuration(tiny_data, tiny_overrides):

@@ -47,6 +47,19 @@ def test_several_channel_blocks_add_dB_dC_atomically(monkeypatch):
     check_against_reference(inputs(2, 40, 21, 4, channels_last=True))
 
 
+def test_launch_settings_change_nothing(monkeypatch):
+    monkeypatch.setattr(scan_triton, "FWD_LAUNCH", (8, 1))
+    monkeypatch.setattr(scan_triton, "BWD_LAUNCH", (16, 2))
+    check_against_reference(inputs(2, 40, 21, 4, channels_last=True))
+    xs = [x.detach() for x in inputs(1, 8, 13, 3)]
+    y, ckpt = scan_triton.forward(*xs, save=True, k=4)
+    assert ckpt.shape == (1, 4, 8, 4)  # ceil(13 / 4) stored states, N padded to 4
+    dy = torch.ones_like(y)
+    grads = scan_triton.backward(*xs, ckpt, dy, k=4)
+    for got, expected in zip(grads, scan_triton.backward(*xs, scan_triton.forward(*xs, save=True)[1], dy)):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_wrapper_with_bias_softplus_D_and_gate_matches_step_loop():
     u, delta, A, B, C = inputs(2, 6, 19, 4, seed=3)
     g = torch.Generator().manual_seed(4)
