@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import math
 import random
 import statistics
@@ -271,13 +272,14 @@ def measure(config, data: Data, epochs_timed: int, profile_steps: int = 0) -> di
 
 
 def profile(trainer, train_data, steps: int, cuda: bool) -> str:
-    """torch.profiler over `steps` training steps (forward, backward, Adam): the GPU kernels (CUDA) or the
-    CPU operators that take the most time, per step, as text."""
+    """torch.profiler over `steps` training steps (forward, backward, Adam; the epoch's batches again from
+    the first when it has fewer): the GPU kernels (CUDA) or the CPU operators that take the most time, per
+    step, as text."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    model, batches = trainer.model, iter(train_data)
+    model, batches = trainer.model, itertools.cycle(train_data)
     model.train()
     with torch_profile(activities=activities) as prof:
         for _ in range(steps):

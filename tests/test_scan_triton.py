@@ -42,8 +42,9 @@ def test_one_channel_block_matches_closed_form(batch, D, L, N):
 
 
 def test_several_channel_blocks_add_dB_dC_atomically(monkeypatch):
-    monkeypatch.setattr(scan_triton, "MAX_BLOCK_D", 16)
-    assert scan_triton._blocks(40, 4)[0] == 16  # 3 programs per sequence
+    monkeypatch.setattr(scan_triton, "FWD_LAUNCH", (16, None))
+    monkeypatch.setattr(scan_triton, "BWD_LAUNCH", (16, None))
+    assert scan_triton._blocks(40, 4, 16)[0] == 16  # 3 programs per sequence
     check_against_reference(inputs(2, 40, 21, 4, channels_last=True))
 
 
