@@ -43,6 +43,8 @@ class RecMamba(TiedScoring):
         self.expand = config["expand"]
         self.mamba_backend = config["mamba_backend"]
         self.loss_type = config["loss_type"]
+        if self.num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got {self.num_layers}")
 
         self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
         self.position_embedding = nn.Embedding(self.max_seq_length, self.hidden_size)
@@ -70,13 +72,16 @@ class RecMamba(TiedScoring):
         t = torch.arange(L, device=item_seq_len.device)  # (L,)
         return (t[None, :] + L - item_seq_len[:, None]).clamp(max=L - 1)  # (B, L), padding clamped
 
-    def encode(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
-        """The output at every position.  item_seq: (B, L) right-padded with 0; item_seq_len: (B,) -> (B, L, d)."""
+    def encode(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor,
+               last: torch.Tensor | None = None) -> torch.Tensor:
+        """The output at every position (B, L, d), or with `last` (B,) only there (B, d): the last
+        mixer's position-wise tail then runs on one row per sequence.  item_seq: (B, L) right-padded."""
         x = self.item_embedding(item_seq) * self.hidden_size ** 0.5  # (B, L, d)
         x = self.dropout(x + self.position_embedding(self.positions(item_seq_len)))  # (B, L, d)
-        for mixer in self.layers:
+        *body, top = self.layers
+        for mixer in body:
             x = mixer(x)  # (B, L, d)
-        return x
+        return top(x, last=last)  # (B, L, d) or (B, d)
 
     def forward(self, item_seq: torch.Tensor, item_seq_len: torch.Tensor) -> torch.Tensor:
-        return self.gather_indexes(self.encode(item_seq, item_seq_len), item_seq_len - 1)  # (B, d)
+        return self.encode(item_seq, item_seq_len, item_seq_len - 1)  # (B, d)

@@ -153,6 +153,12 @@ def test_mamba4rec_is_the_switched_off_configuration(tiny_data, tiny_overrides):
         build(tiny_data, tiny_overrides, "Mamba4Rec", fusion="gate")
 
 
+@pytest.mark.parametrize("model", ["M2Rec", "RecMamba"])
+def test_no_layers_is_an_error(tiny_data, tiny_overrides, model):
+    with pytest.raises(ValueError, match="num_layers must be at least 1"):
+        build(tiny_data, tiny_overrides, model, num_layers=0)
+
+
 def test_init(tiny_data, tiny_overrides):
     kept = build(tiny_data, tiny_overrides, init_dt_bias="mamba_ssm")
     zeroed = build(tiny_data, tiny_overrides, init_dt_bias="zero")

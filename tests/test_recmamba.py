@@ -29,6 +29,21 @@ def test_shapes_and_gradients(tiny_data, tiny_overrides):
         assert param.grad is not None and param.grad.abs().sum() > 0
 
 
+def test_forward_is_encode_at_the_last_item(tiny_data, tiny_overrides):
+    model = build(tiny_data, tiny_overrides, num_layers=2).eval()
+    b = batch(tiny_data)
+    seq, length = b["item_id_list"], b["item_length"]
+    grads = []
+    for run_once in (lambda: model(seq, length), lambda: model.encode(seq, length)[torch.arange(16), length - 1]):
+        model.zero_grad()
+        out = run_once()
+        out.square().sum().backward()
+        grads.append((out.detach(), [p.grad.clone() for p in model.parameters()]))
+    torch.testing.assert_close(grads[0][0], grads[1][0])
+    for got, expected in zip(grads[0][1], grads[1][1]):
+        torch.testing.assert_close(got, expected)
+
+
 def test_positions_are_those_of_left_padding(tiny_data, tiny_overrides):
     model = build(tiny_data, tiny_overrides)  # L = 12
     positions = model.positions(torch.tensor([1, 5, 12]))
