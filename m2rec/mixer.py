@@ -121,17 +121,14 @@ class MambaMixer(nn.Module):
         x_dbl = self.x_proj(x.transpose(1, 2))  # (B, L, dt_rank + 2N)
         dt, B, C = torch.split(x_dbl, [self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = (dt @ self.dt_proj.weight.t()).transpose(1, 2)  # (B, D_in, L), bias added in the scan
-        if last is None:
-            y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), self.D.float(), z=z,
-                               delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
-                               backend=backend)  # (B, D_in, L); B, C: (B, N, L) views
+        whole = last is None
+        y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), self.D.float() if whole else None,
+                           z=z if whole else None, delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
+                           backend=backend)  # (B, D_in, L); B, C: (B, N, L) views
+        if whole:
             return self.out_proj(y.transpose(1, 2))  # (B, L, d_model)
-        y = selective_scan(x, dt, A, B.transpose(1, 2), C.transpose(1, 2), None, z=None,
-                           delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
-                           backend=backend)  # (B, D_in, L), Σ_n C h only
-        y = skip_and_gate(_at(y, last), _at(x, last), self.D, _at(z, last))  # (B, D_in, 1)
+        y = skip_and_gate(_at(y, last), _at(x, last), self.D, _at(z, last))  # (B, D_in, 1): D x, gate at `last`
         return self.out_proj(y[:, :, 0])  # (B, d_model)
-
 
 def _at(t: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
     """t at one position per sequence, keeping the time axis.  t: (B, C, L), last: (B,) -> (B, C, 1)."""
