@@ -23,17 +23,31 @@ def _dataset(root: Path, name: str, text: str = INTER) -> Path:
 
 def test_measure_counts_users_items_rows_and_minima(tmp_path):
     path = _dataset(tmp_path, "toy")
-    assert measure(path) == DatasetStats(users=2, items=3, interactions=5, min_per_user=2, min_per_item=1)
+    assert measure(path) == DatasetStats(users=2, items=3, interactions=5, min_per_user=2, min_per_item=1,
+                                         tied_targets=0)
     assert inter_path(tmp_path, "toy") == path == inter_path(tmp_path / "toy", "toy")
 
 
+def test_tied_targets_are_users_whose_last_two_times_share_a_second(tmp_path):
+    rows = ["u1\ti1\t5\t10.2", "u1\ti2\t4\t10.9", "u1\ti3\t3\t3",  # last two (10.9, 10.2): tied
+            "u2\ti1\t5\t10", "u2\ti2\t1\t11",  # a second apart: not tied
+            "u3\ti1\t5\t7", "u3\ti3\t2\t7", "u3\ti2\t2\t9",  # the tie is not the last two
+            "u4\ti2\t5\t4"]  # one interaction
+    path = _dataset(tmp_path, "ties", INTER.splitlines()[0] + "\n" + "\n".join(rows) + "\n")
+    assert measure(path).tied_targets == 1
+    untimed = _dataset(tmp_path, "untimed", "user_id:token\titem_id:token\nu1\ti1\nu1\ti2\n")
+    assert measure(untimed).tied_targets is None
+    assert "share a second" not in table("untimed", measure(untimed))
+
+
 def test_table_puts_the_paper_average_under_what_it_divides(tmp_path):
-    stats = DatasetStats(users=4, items=2, interactions=10, min_per_user=2, min_per_item=5)
+    stats = DatasetStats(users=4, items=2, interactions=10, min_per_user=2, min_per_item=5, tied_targets=1)
     assert table("nyc", stats).splitlines() == [
         "nyc              users  items  interactions  avg/user  avg/item  min/user  min/item",
         "measured             4      2            10       2.5       5.0         2         5",
-        "paper Table III  6,195  4,500       478,903               106.4"]
-    assert table("mine", stats).splitlines()[1:] == [
+        "paper Table III  6,195  4,500       478,903               106.4",
+        "users whose last two interactions share a second (test vs validation target set by tie order): 1 (25.0%)"]
+    assert table("mine", stats).splitlines()[1:2] == [
         "measured      4      2            10       2.5       5.0         2         5"]
 
 
@@ -55,7 +69,8 @@ def test_command_line_as_a_user_runs_it(tmp_path):
         str(tmp_path / "ml-1m" / "ml-1m.inter"),
         "ml-1m users items interactions avg/user avg/item min/user min/item",
         "measured 2 3 5 2.5 1.7 2 1",
-        "paper Table III 6,040 3,416 999,611 165.6"]
+        "paper Table III 6,040 3,416 999,611 165.6",
+        "users whose last two interactions share a second (test vs validation target set by tie order): 0 (0.0%)"]
     result = subprocess.run([sys.executable, "-m", "m2rec.data", "stats", str(tmp_path), "nyc"],
                             capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 1

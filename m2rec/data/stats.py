@@ -4,10 +4,16 @@ Table III's "average length" is not one quantity: for ML-1M (999,611 / 6,040 = 1
 California (369,469 / 7,272 = 50.8) it is interactions per user, for New York
 (478,903 / 4,500 = 106.4) and Texas (1,344,379 / 20,375 = 66.0) interactions per item. Both
 averages are therefore printed.
+
+With a timestamp column, `stats` also counts the users whose last two interactions fall in the same
+second: leave-one-out takes the last as the test target and the one before as the validation target,
+so for those users which item is which is decided by how the ties are ordered, not by time.
 """
 from __future__ import annotations
 
-from collections import Counter
+import heapq
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -26,6 +32,7 @@ class DatasetStats:
     interactions: int
     min_per_user: int
     min_per_item: int
+    tied_targets: Optional[int] = None  # users whose last two timestamps share a second; None: no timestamps
 
     @property
     def per_user(self) -> float:
@@ -47,14 +54,16 @@ def inter_path(folder: Path, name: str) -> Path:
 
 
 def measure(path: Path) -> DatasetStats:
-    """Read `path` (a `.inter` file) once and count its users, items and rows."""
+    """Read `path` (a `.inter` file) once and count its users, items, rows and tied targets."""
     users: Counter[str] = Counter()
     items: Counter[str] = Counter()
+    times: dict[str, list[float]] = defaultdict(list)
     with open(path, encoding="utf-8") as inter:
         header = [cell.split(":", 1)[0] for cell in inter.readline().rstrip("\n").split("\t")]
         if "user_id" not in header or "item_id" not in header:
             raise DataError(f"{path}: the header has no user_id and item_id columns; is it a RecBole .inter file?")
         user_column, item_column = header.index("user_id"), header.index("item_id")
+        time_column = header.index("timestamp") if "timestamp" in header else None
         for number, line in enumerate(inter, start=2):
             cells = line.rstrip("\n").split("\t")
             if len(cells) != len(header):
@@ -62,8 +71,15 @@ def measure(path: Path) -> DatasetStats:
                                 "prepare the dataset again")
             users[cells[user_column]] += 1
             items[cells[item_column]] += 1
+            if time_column is not None:
+                times[cells[user_column]].append(float(cells[time_column]))
+    tied = None
+    if time_column is not None:
+        tied = sum(1 for stamps in times.values()
+                   if len(stamps) > 1 and len({math.floor(t) for t in heapq.nlargest(2, stamps)}) == 1)
     return DatasetStats(users=len(users), items=len(items), interactions=sum(users.values()),
-                        min_per_user=min(users.values(), default=0), min_per_item=min(items.values(), default=0))
+                        min_per_user=min(users.values(), default=0), min_per_item=min(items.values(), default=0),
+                        tied_targets=tied)
 
 
 def table(name: str, stats: DatasetStats, paper: Optional[PaperFigures] = None) -> str:
@@ -77,6 +93,9 @@ def table(name: str, stats: DatasetStats, paper: Optional[PaperFigures] = None) 
         averages = (paper.average, "") if paper.average_per == "user" else ("", paper.average)
         rows.append(("paper Table III", paper.users, paper.items, paper.interactions, *averages, "", ""))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join("  ".join([row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in
-                                                           zip(row[1:], widths[1:])]).rstrip()
-                     for row in rows)
+    lines = ["  ".join([row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in
+                                                    zip(row[1:], widths[1:])]).rstrip() for row in rows]
+    if stats.tied_targets is not None:
+        lines.append(f"users whose last two interactions share a second (test vs validation target set by "
+                     f"tie order): {stats.tied_targets:,} ({stats.tied_targets / max(stats.users, 1):.1%})")
+    return "\n".join(lines)
