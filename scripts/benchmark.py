@@ -425,7 +425,8 @@ def write_report(rows: list[dict], args: argparse.Namespace, median_length: floa
         f"≥ {args.synthetic_sequences} training sequences, seed {SEED}) in {args.out / 'data'}"
         + ("." if args.dataset == SYNTHETIC else f"; used at the lengths that {args.dataset} does not fill (its "
            f"median user has {median_length:g} interactions, L + {EXTRA} are needed)."),
-        "targets (issue \"GPU speed\", M2Rec rows): ✓ met, ✗ missed, ? the model compared with is missing or OOM."
+        "targets (issue \"GPU speed\", M2Rec rows): ✓ met, ✗ missed, ? the model compared with is missing or OOM "
+        "(for an OOM, measure that length again at a batch it fits: --dataset synthetic --lengths L --batch-size 256)."
         if on_cuda else "The issue's targets are checked on CUDA runs only.",
     ]
     if args.quick:
