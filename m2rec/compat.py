@@ -21,6 +21,10 @@ names the failure it prevents; `tests/test_compat.py` checks each one.
 5. RecBole's `ensure_dir` checks, then creates: two runs started at once in one folder race on
    `./log` (seen on the GPU machine: FileExistsError). We make it `os.makedirs(exist_ok=True)` in
    every RecBole module that imported it.
+6. RecBole's Config sets `data_path` to its bundled copy whenever the dataset is `ml-100k`, silently
+   dropping a `data_path` the user gave. Where that path holds `ml-100k/ml-100k.inter` we use it, as
+   for every other dataset; otherwise (no data_path, or one that is for other datasets, e.g. from
+   M2REC_DATA_PATH) the bundled copy, as before.
 """
 from __future__ import annotations
 
@@ -115,9 +119,24 @@ def _patch_ensure_dir() -> None:
             module.ensure_dir = ensure_dir
 
 
+def _patch_ml100k_data_path() -> None:
+    from recbole.config import configurator
+
+    bundled = configurator.Config._set_default_parameters
+
+    def set_default_parameters(self) -> None:
+        bundled(self)
+        given = self.external_config_dict.get("data_path")
+        if self.dataset == "ml-100k" and given and os.path.isfile(os.path.join(given, "ml-100k", "ml-100k.inter")):
+            self.final_config_dict["data_path"] = os.path.join(given, self.dataset)
+
+    configurator.Config._set_default_parameters = set_default_parameters
+
+
 def apply() -> None:
     check_versions(metadata.version("pandas"))
     restore_numpy_aliases()
     _switch_off_sine_anomaly_mode()
     _patch_trainer_checkpoints()
     _patch_ensure_dir()
+    _patch_ml100k_data_path()

@@ -64,3 +64,18 @@ def test_ensure_dir_is_race_free_in_every_recbole_module_that_uses_it(tmp_path):
     compat.ensure_dir(str(target))  # a directory another run created between RecBole's check and mkdir
     compat.ensure_dir(str(tmp_path / "a" / "b"))
     assert (tmp_path / "a" / "b").is_dir()
+
+
+def test_a_given_data_path_is_kept_for_ml_100k(tmp_path):
+    from m2rec.runner import make_config
+
+    def data_path(dataset, **overrides):
+        return make_config("Mamba4Rec", dataset, overrides=overrides)["data_path"].replace("\\", "/")
+
+    bundled = data_path("ml-100k")
+    assert bundled.endswith("dataset_example/ml-100k")
+    assert data_path("ml-100k", data_path=str(tmp_path)) == bundled  # a data path without ML-100K in it
+    (tmp_path / "ml-100k").mkdir()
+    (tmp_path / "ml-100k" / "ml-100k.inter").write_text("user_id:token\titem_id:token\n")
+    assert data_path("ml-100k", data_path=str(tmp_path)) == (tmp_path / "ml-100k").as_posix()
+    assert data_path("ml-1m", data_path=str(tmp_path)) == (tmp_path / "ml-1m").as_posix()
