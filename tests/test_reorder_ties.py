@@ -1,0 +1,46 @@
+"""scripts/reorder_ties.py: only the order inside runs of equal timestamps changes."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from m2rec.data import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("reorder_ties", ROOT / "scripts" / "reorder_ties.py")
+reorder_ties = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(reorder_ties)
+
+HEADER = "user_id:token\titem_id:token\ttimestamp:float\n"
+ROWS = ["u2\ti9\t5\n", "u1\ti1\t1\n", "u1\ti2\t3\n", "u1\ti3\t3\n", "u1\ti4\t3\n", "u1\ti5\t2\n", "u2\ti8\t5\n"]
+
+
+def items(lines):
+    return [(line.split("\t")[0], line.split("\t")[1]) for line in lines[1:]]
+
+
+def test_reverse_flips_each_run_of_ties_and_nothing_else():
+    out = reorder_ties.reorder([HEADER, *ROWS], "reverse")
+    assert out[0] == HEADER
+    assert items(out) == [("u1", "i1"), ("u1", "i5"), ("u1", "i4"), ("u1", "i3"), ("u1", "i2"),
+                          ("u2", "i8"), ("u2", "i9")]
+
+
+def test_shuffle_is_seeded_and_keeps_time_order():
+    first = reorder_ties.reorder([HEADER, *ROWS], "shuffle", seed=3)
+    assert first == reorder_ties.reorder([HEADER, *ROWS], "shuffle", seed=3)
+    assert sorted(first[1:]) == sorted(ROWS)
+    times = [(line.split("\t")[0], float(line.split("\t")[2])) for line in first[1:]]
+    assert times == sorted(times)
+
+
+def test_command_copies_the_other_files(tmp_path):
+    (tmp_path / "src" / "toy").mkdir(parents=True)
+    (tmp_path / "src" / "toy" / "toy.inter").write_text(HEADER + "".join(ROWS))
+    (tmp_path / "src" / "toy" / "toy.item").write_text("item_id:token\ni1\n")
+    assert reorder_ties.main([str(tmp_path / "src"), "toy", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "toy" / "toy.item").read_text() == "item_id:token\ni1\n"
+    written = (tmp_path / "out" / "toy" / "toy.inter").read_text().splitlines(keepends=True)
+    assert written == reorder_ties.reorder([HEADER, *ROWS], "reverse")
+    with pytest.raises(DataError, match="user_id and timestamp"):
+        reorder_ties.reorder(["user_id:token\titem_id:token\n", "u1\ti1\n"], "reverse")
