@@ -130,6 +130,7 @@ class MambaMixer(nn.Module):
         y = skip_and_gate(_at(y, last), _at(x, last), self.D, _at(z, last))  # (B, D_in, 1): D x, gate at `last`
         return self.out_proj(y[:, :, 0])  # (B, d_model)
 
+
 def _at(t: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
     """t at one position per sequence, keeping the time axis.  t: (B, C, L), last: (B,) -> (B, C, 1)."""
     return t.gather(2, last.view(-1, 1, 1).expand(-1, t.shape[1], 1))

@@ -95,3 +95,25 @@ def test_our_scans_match_mamba_ssm_on_gpu(seq_len, backend):
     kernel = MambaMixer(d_model=64, d_state=32, d_conv=4, expand=2, backend="cuda").cuda()
     kernel.load_state_dict(ref.state_dict())
     assert (kernel(x) - y_ref).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize("backend", [
+    "torch",
+    pytest.param("triton", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")),
+    pytest.param("cuda", marks=pytest.mark.skipif(not (torch.cuda.is_available() and HAS_CUDA_KERNELS),
+                                                  reason="needs a GPU and mamba-ssm")),
+])
+def test_mixer_at_last_is_the_full_output_there(backend):
+    """`last` runs the skip term, gate and out_proj at one position: same output and input gradient."""
+    device = "cpu" if backend == "torch" else "cuda"
+    torch.manual_seed(0)
+    mixer = MambaMixer(d_model=16, d_state=8, d_conv=4, expand=2, backend=backend).to(device)
+    x = torch.randn(5, 12, 16, device=device, requires_grad=True)
+    last = torch.tensor([11, 0, 5, 7, 3], device=device)
+    full = mixer(x)[torch.arange(5, device=device), last]  # (B, d)
+    at_last = mixer(x, last=last)  # (B, d)
+    torch.testing.assert_close(at_last, full, rtol=1e-5, atol=1e-5)
+    weights = torch.randn(5, 16, device=device)
+    grad_full, = torch.autograd.grad((full * weights).sum(), x)
+    grad_last, = torch.autograd.grad((at_last * weights).sum(), x)
+    torch.testing.assert_close(grad_last, grad_full, rtol=1e-5, atol=1e-5)
