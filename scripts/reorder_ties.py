@@ -1,48 +1,74 @@
 #!/usr/bin/env python
 """Copy a RecBole dataset with the order of its tied interactions changed, nothing else.
 
-RecBole sorts each user's interactions by timestamp with a stable sort, so interactions with the same
-timestamp keep the order of the `.inter` file, and leave-one-out takes the last of them as the test
-target. This writes <out>/<name>/ with every file of <data_path>/<name>/ copied and <name>.inter
-rewritten: rows grouped by user in time order, and within each run of equal timestamps of one user
-the file order reversed (--order reverse) or shuffled (--order shuffle --seed S). Training on both
-copies shows how much a model's test metrics depend on tie order alone (docs/results.md).
+RecBole sorts each user's interactions by timestamp with a stable sort, so tied interactions keep the
+order of the `.inter` file, and leave-one-out takes the last of them as the test target. This writes
+<out>/<name>/ with every file of <data_path>/<name>/ copied and <name>.inter rewritten: rows grouped
+by user in time order, and within each run of one user's tied interactions the file order reversed
+(--order reverse) or shuffled (--order shuffle --seed S). Training on both copies shows how much a
+model's test metrics depend on tie order alone (docs/results.md).
+
+What is a tie (--tie):
+  second   the same whole second; timestamps are written as whole seconds, since our rebuilt ML-1M
+           keeps the published order of same-second rows in fractions that RecBole's sort would
+           otherwise restore.
+  float32  the same float32 value: RecBole 1.2.1 turns a float field into a float32 tensor before it
+           sorts (unless the field is normalised), which rounds Unix times of 1987-2004 to multiples
+           of 64 s and later ones to 128 s (RecBole issues #1653, #2204). This is the order RecBole
+           makes of a file that is not in time order within users, such as GroupLens' ML-1M as
+           RecBole distributes it; --order shuffle emulates that file's arbitrary order.
 
     python scripts/reorder_ties.py $(python -c "import recbole, os; print(os.path.dirname(recbole.__file__))")/dataset_example \
         ml-100k /tmp/ties/reversed --order reverse
     python run_mm.py --model Mamba4Rec --dataset ml-100k --data_path /tmp/ties/reversed
+    python scripts/reorder_ties.py ../shared/data ml-1m /tmp/ties/recbole --tie float32 --order shuffle
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import random
 import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m2rec, installed or not
 
 from m2rec.data import DataError  # noqa: E402
 
+TIES = {"second": math.floor, "float32": np.float32}  # what makes two timestamps of a user equal
 
-def reorder(lines: list[str], order: str, seed: int = 0) -> list[str]:
-    """Data rows of a `.inter` file (header first) in user, time order, ties reversed or shuffled."""
+
+def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") -> list[str]:
+    """Data rows of a `.inter` file (header first) in user, time order, ties reversed or shuffled.
+
+    tie="second": a tie is a run of one user's interactions within the same whole second (as `python -m
+    m2rec.data stats` counts them), and a timestamp with a fraction of a second is written as its whole
+    second. tie="float32": a tie is a run with the same float32 timestamp (RecBole's view), written as is.
+    """
     header = [cell.split(":", 1)[0] for cell in lines[0].rstrip("\n").split("\t")]
     if not {"user_id", "timestamp"} <= set(header):
         raise DataError("the .inter header needs user_id and timestamp columns to reorder ties")
+    if tie not in TIES:
+        raise DataError(f"tie must be one of {', '.join(TIES)}, not {tie!r}")
     user, time = header.index("user_id"), header.index("timestamp")
-    rows = [(line.rstrip("\n").split("\t"), line) for line in lines[1:] if line.strip()]
-    rows.sort(key=lambda row: (row[0][user], float(row[0][time])))  # stable: ties keep the file order
+    rows = [line.rstrip("\n").split("\t") for line in lines[1:] if line.strip()]
+    rows.sort(key=lambda cells: (cells[user], float(cells[time])))  # stable: ties keep the file order
     rng = random.Random(seed)
     out = [lines[0]]
-    for _, tied in itertools.groupby(rows, key=lambda row: (row[0][user], float(row[0][time]))):
-        block = [line for _, line in tied]
+    for _, tied in itertools.groupby(rows, key=lambda cells: (cells[user], TIES[tie](float(cells[time])))):
+        block = list(tied)
         if order == "reverse":
             block.reverse()
         else:
             rng.shuffle(block)
-        out.extend(block)
+        for cells in block:
+            if tie == "second" and float(cells[time]) != math.floor(float(cells[time])):
+                cells[time] = str(math.floor(float(cells[time])))
+            out.append("\t".join(cells) + "\n")
     return out
 
 
@@ -53,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder to write <name>/ into")
     parser.add_argument("--order", choices=("reverse", "shuffle"), default="reverse")
     parser.add_argument("--seed", type=int, default=0, help="for --order shuffle")
+    parser.add_argument("--tie", choices=tuple(TIES), default="second",
+                        help="same whole second, or same float32 value as RecBole sorts them (see above)")
     args = parser.parse_args(argv)
     source = args.data_path / args.name
     inter = source / f"{args.name}.inter"
@@ -64,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         if path.is_file() and path != inter:
             shutil.copy2(path, target / path.name)
     lines = inter.read_text(encoding="utf-8").splitlines(keepends=True)
-    (target / inter.name).write_text("".join(reorder(lines, args.order, args.seed)), encoding="utf-8")
+    (target / inter.name).write_text("".join(reorder(lines, args.order, args.seed, args.tie)), encoding="utf-8")
     print(target)
     return 0
 

@@ -24,7 +24,7 @@ def _dataset(root: Path, name: str, text: str = INTER) -> Path:
 def test_measure_counts_users_items_rows_and_minima(tmp_path):
     path = _dataset(tmp_path, "toy")
     assert measure(path) == DatasetStats(users=2, items=3, interactions=5, min_per_user=2, min_per_item=1,
-                                         tied_targets=0)
+                                         tied_targets=0, float32_tied_targets=0)
     assert inter_path(tmp_path, "toy") == path == inter_path(tmp_path / "toy", "toy")
 
 
@@ -37,7 +37,21 @@ def test_tied_targets_are_users_whose_last_two_times_share_a_second(tmp_path):
     assert measure(path).tied_targets == 1
     untimed = _dataset(tmp_path, "untimed", "user_id:token\titem_id:token\nu1\ti1\nu1\ti2\n")
     assert measure(untimed).tied_targets is None
+    assert measure(untimed).float32_tied_targets is None
     assert "share a second" not in table("untimed", measure(untimed))
+
+
+def test_float32_tied_targets_are_equal_as_recbole_sorts_them(tmp_path):
+    # 978824291 and 978824351 are 60 s apart and both 978824320 in float32; 978824256 is the next value down
+    rows = ["u1\ti1\t5\t978824291", "u1\ti2\t4\t978824351",   # tied in float32 only
+            "u2\ti1\t5\t978824256", "u2\ti2\t1\t978824300",   # 44 s apart, different float32 values
+            "u3\ti1\t5\t978824351.2", "u3\ti3\t2\t978824351.9"]  # the same second
+    path = _dataset(tmp_path, "f32", INTER.splitlines()[0] + "\n" + "\n".join(rows) + "\n")
+    stats = measure(path)
+    assert (stats.tied_targets, stats.float32_tied_targets) == (1, 2)
+    assert table("f32", stats).splitlines()[-1] == (
+        "... and whose last two are equal as RecBole sorts them (float32 timestamps; set by file order if the file "
+        "is not in time order): 2 (66.7%)")
 
 
 def test_table_puts_the_paper_average_under_what_it_divides(tmp_path):
@@ -70,7 +84,9 @@ def test_command_line_as_a_user_runs_it(tmp_path):
         "ml-1m users items interactions avg/user avg/item min/user min/item",
         "measured 2 3 5 2.5 1.7 2 1",
         "paper Table III 6,040 3,416 999,611 165.6",
-        "users whose last two interactions share a second (test vs validation target set by tie order): 0 (0.0%)"]
+        "users whose last two interactions share a second (test vs validation target set by tie order): 0 (0.0%)",
+        "... and whose last two are equal as RecBole sorts them (float32 timestamps; set by file order if the file "
+        "is not in time order): 0 (0.0%)"]
     result = subprocess.run([sys.executable, "-m", "m2rec.data", "stats", str(tmp_path), "nyc"],
                             capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 1

@@ -44,3 +44,21 @@ def test_command_copies_the_other_files(tmp_path):
     assert written == reorder_ties.reorder([HEADER, *ROWS], "reverse")
     with pytest.raises(DataError, match="user_id and timestamp"):
         reorder_ties.reorder(["user_id:token\titem_id:token\n", "u1\ti1\n"], "reverse")
+
+
+def test_ties_are_whole_seconds_written_without_their_fractions():
+    # our rebuilt ML-1M keeps the published order of tied rows in fractions of a second; left in, they
+    # would make RecBole's sort restore that order
+    rows = ["u1\ti1\t7.000\n", "u1\ti2\t7.001\n", "u1\ti3\t7.002\n", "u1\ti4\t8.5\n"]
+    out = reorder_ties.reorder([HEADER, *rows], "reverse")
+    assert out[1:] == ["u1\ti3\t7\n", "u1\ti2\t7\n", "u1\ti1\t7.000\n", "u1\ti4\t8\n"]
+
+
+def test_float32_ties_are_what_recbole_sorts_as_equal():
+    # RecBole 1.2.1 sorts float32 timestamps: 978824291, ...330 and ...351 all become 978824320 (64 s
+    # apart at this size), ...268 becomes 978824256; rows are written unchanged
+    rows = ["u1\ti1\t978824268\n", "u1\ti2\t978824291\n", "u1\ti3\t978824330.001\n", "u1\ti4\t978824351\n"]
+    out = reorder_ties.reorder([HEADER, *rows], "reverse", tie="float32")
+    assert out[1:] == [rows[0], rows[3], rows[2], rows[1]]
+    with pytest.raises(DataError, match="tie must be one of second, float32"):
+        reorder_ties.reorder([HEADER, *rows], "reverse", tie="minute")

@@ -7,7 +7,12 @@ averages are therefore printed.
 
 With a timestamp column, `stats` also counts the users whose last two interactions fall in the same
 second: leave-one-out takes the last as the test target and the one before as the validation target,
-so for those users which item is which is decided by how the ties are ordered, not by time.
+so for those users which item is which is decided by how the ties are ordered, not by time. It also
+counts them as RecBole 1.2.1 compares times: it sorts a float32 copy of the timestamp column (unless
+the field is normalised), which rounds Unix times of 1987-2004 to 64 s and later ones to 128 s
+(RecBole issues #1653, #2204). A file in time order keeps that order through RecBole's stable sort;
+for a file that is not (GroupLens' ML-1M as RecBole distributes it), these users' targets are set by
+the file's order.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+import numpy as np
 
 from m2rec.data.errors import DataError
 from m2rec.data.registry import DATASETS, PaperFigures
@@ -33,6 +40,7 @@ class DatasetStats:
     min_per_user: int
     min_per_item: int
     tied_targets: Optional[int] = None  # users whose last two timestamps share a second; None: no timestamps
+    float32_tied_targets: Optional[int] = None  # users whose last two timestamps are equal in float32 (RecBole's sort)
 
     @property
     def per_user(self) -> float:
@@ -73,13 +81,14 @@ def measure(path: Path) -> DatasetStats:
             items[cells[item_column]] += 1
             if time_column is not None:
                 times[cells[user_column]].append(float(cells[time_column]))
-    tied = None
+    tied = tied32 = None
     if time_column is not None:
-        tied = sum(1 for stamps in times.values()
-                   if len(stamps) > 1 and len({math.floor(t) for t in heapq.nlargest(2, stamps)}) == 1)
+        last_two = [heapq.nlargest(2, stamps) for stamps in times.values() if len(stamps) > 1]
+        tied = sum(1 for pair in last_two if math.floor(pair[0]) == math.floor(pair[1]))
+        tied32 = sum(1 for pair in last_two if np.float32(pair[0]) == np.float32(pair[1]))
     return DatasetStats(users=len(users), items=len(items), interactions=sum(users.values()),
                         min_per_user=min(users.values(), default=0), min_per_item=min(items.values(), default=0),
-                        tied_targets=tied)
+                        tied_targets=tied, float32_tied_targets=tied32)
 
 
 def table(name: str, stats: DatasetStats, paper: Optional[PaperFigures] = None) -> str:
@@ -98,4 +107,8 @@ def table(name: str, stats: DatasetStats, paper: Optional[PaperFigures] = None) 
     if stats.tied_targets is not None:
         lines.append(f"users whose last two interactions share a second (test vs validation target set by "
                      f"tie order): {stats.tied_targets:,} ({stats.tied_targets / max(stats.users, 1):.1%})")
+    if stats.float32_tied_targets is not None:
+        lines.append(f"... and whose last two are equal as RecBole sorts them (float32 timestamps; set by file order "
+                     f"if the file is not in time order): {stats.float32_tied_targets:,} "
+                     f"({stats.float32_tied_targets / max(stats.users, 1):.1%})")
     return "\n".join(lines)
