@@ -25,6 +25,14 @@ names the failure it prevents; `tests/test_compat.py` checks each one.
    dropping a `data_path` the user gave. Where that path holds `ml-100k/ml-100k.inter` we use it, as
    for every other dataset; otherwise (no data_path, or one that is for other datasets, e.g. from
    M2REC_DATA_PATH) the bundled copy, as before.
+7. RecBole turns a float field into a float32 tensor before it sorts by it, and float32 rounds Unix
+   times of 1987-2004 to multiples of 64 s (later ones to 128 s): within such a window, each user's
+   interactions stay in the file's order, not in time order (RecBole issues #1653, #2204). Files that
+   m2rec prepares are in time order, so that order survives; GroupLens' ML-1M as RecBole distributes
+   it is not (half of its users get another test target, docs/results.md). With `exact_time_order:
+   True` (configs/overall.yaml) we sort the interactions by user and float64 time just before that
+   conversion, so RecBole's later stable sorts keep the exact order; False (and any Config that lacks
+   the key) keeps RecBole's.
 """
 from __future__ import annotations
 
@@ -33,6 +41,7 @@ import types
 from importlib import metadata
 
 import numpy as np
+import pandas as pd
 import torch
 
 # numpy 2 names RecBole needs: the `_`-suffixed ones, and those Config.compatibility_settings() sets
@@ -133,6 +142,25 @@ def _patch_ml100k_data_path() -> None:
     configurator.Config._set_default_parameters = set_default_parameters
 
 
+def _patch_exact_time_order() -> None:
+    from recbole.data.dataset import dataset as dataset_module
+
+    convert = dataset_module.Dataset._change_feat_format
+    if getattr(convert, "exact_time_order", False):
+        return
+
+    def change_feat_format(self) -> None:
+        frame = self.inter_feat
+        if (self.config["exact_time_order"] and isinstance(frame, pd.DataFrame)
+                and {self.uid_field, self.time_field} <= set(frame.columns)):
+            self.inter_feat.sort_values([self.uid_field, self.time_field], kind="stable", inplace=True,
+                                        ignore_index=True)
+        convert(self)
+
+    change_feat_format.exact_time_order = True
+    dataset_module.Dataset._change_feat_format = change_feat_format
+
+
 def apply() -> None:
     check_versions(metadata.version("pandas"))
     restore_numpy_aliases()
@@ -140,3 +168,4 @@ def apply() -> None:
     _patch_trainer_checkpoints()
     _patch_ensure_dir()
     _patch_ml100k_data_path()
+    _patch_exact_time_order()

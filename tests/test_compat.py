@@ -79,3 +79,25 @@ def test_a_given_data_path_is_kept_for_ml_100k(tmp_path):
     (tmp_path / "ml-100k" / "ml-100k.inter").write_text("user_id:token\titem_id:token\n")
     assert data_path("ml-100k", data_path=str(tmp_path)) == (tmp_path / "ml-100k").as_posix()
     assert data_path("ml-1m", data_path=str(tmp_path)) == (tmp_path / "ml-1m").as_posix()
+
+
+@pytest.mark.parametrize("exact, last_two", [(True, ["i4", "i3"]), (False, ["i3", "i4"])])
+def test_exact_time_order_survives_recboles_float32_times(tmp_path, exact, last_two):
+    # i3 (978824351) and i4 (978824291) are both 978824320 in float32; the file lists i3 first
+    from recbole.data import create_dataset, data_preparation
+
+    from m2rec.runner import make_config
+
+    rows = [("i1", 978800000), ("i2", 978810000), ("i3", 978824351), ("i4", 978824291)]
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "toy.inter").write_text("user_id:token\titem_id:token\ttimestamp:float\n" + "".join(
+        f"{user}\t{item}\t{time}\n" for user in ("u1", "u2") for item, time in rows))
+    config = make_config("SASRec", "toy", overrides={
+        "data_path": str(tmp_path), "exact_time_order": exact, "user_inter_num_interval": "[0,inf)",
+        "item_inter_num_interval": "[0,inf)", "show_progress": False, "MAX_ITEM_LIST_LENGTH": 5})
+    dataset = create_dataset(config)
+    _, valid, test = data_preparation(config, dataset)
+    tokens = dataset.field2id_token["item_id"]
+    assert [tokens[int(test.dataset.inter_feat["item_id"][0])], tokens[int(valid.dataset.inter_feat["item_id"][0])]] \
+        == [last_two[1], last_two[0]]
+    assert [tokens[i] for i in test.dataset.inter_feat["item_id_list"][0][:3].tolist()] == ["i1", "i2", last_two[0]]
