@@ -5,8 +5,9 @@ RecBole sorts each user's interactions by timestamp with a stable sort, so tied 
 order of the `.inter` file, and leave-one-out takes the last of them as the test target. This writes
 <out>/<name>/ with every file of <data_path>/<name>/ copied and <name>.inter rewritten: rows grouped
 by user in time order, and within each run of one user's tied interactions the file order reversed
-(--order reverse) or shuffled (--order shuffle --seed S). Training on both copies shows how much a
-model's test metrics depend on tie order alone (docs/results.md).
+(--order reverse), shuffled (--order shuffle --seed S), or put in one fixed random order of the items,
+the same for every user (--order items --seed S). Training on both copies shows how much a model's
+test metrics depend on tie order alone (docs/results.md).
 
 What is a tie (--tie):
   second   the same whole second; timestamps are written as whole seconds, since our rebuilt ML-1M
@@ -16,12 +17,14 @@ What is a tie (--tie):
            sorts (unless the field is normalised), which rounds Unix times of 1987-2004 to multiples
            of 64 s and later ones to 128 s (RecBole issues #1653, #2204). This is the order RecBole
            makes of a file that is not in time order within users, such as GroupLens' ML-1M as
-           RecBole distributes it; --order shuffle emulates that file's arbitrary order.
+           RecBole distributes it. Within a user, that file lists the movies in one order shared by
+           all users (docs/results.md), which --order items emulates; --order shuffle is the same
+           copy without that shared order.
 
     python scripts/reorder_ties.py $(python -c "import recbole, os; print(os.path.dirname(recbole.__file__))")/dataset_example \
         ml-100k /tmp/ties/reversed --order reverse
     python run_mm.py --model Mamba4Rec --dataset ml-100k --data_path /tmp/ties/reversed
-    python scripts/reorder_ties.py ../shared/data ml-1m /tmp/ties/recbole --tie float32 --order shuffle
+    python scripts/reorder_ties.py ../shared/data ml-1m /tmp/ties/recbole --tie float32 --order items
 """
 from __future__ import annotations
 
@@ -39,11 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m
 
 from m2rec.data import DataError  # noqa: E402
 
+ORDERS = ("reverse", "shuffle", "items")
 TIES = {"second": math.floor, "float32": np.float32}  # what makes two timestamps of a user equal
 
 
 def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") -> list[str]:
-    """Data rows of a `.inter` file (header first) in user, time order, ties reversed or shuffled.
+    """Data rows of a `.inter` file (header first) in user, time order, ties reversed, shuffled, or
+    sorted by one random rank per item (order="items", the same ranks for every user).
 
     tie="second": a tie is a run of one user's interactions within the same whole second (as `python -m
     m2rec.data stats` counts them), and a timestamp with a fraction of a second is written as its whole
@@ -52,19 +57,29 @@ def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") ->
     header = [cell.split(":", 1)[0] for cell in lines[0].rstrip("\n").split("\t")]
     if not {"user_id", "timestamp"} <= set(header):
         raise DataError("the .inter header needs user_id and timestamp columns to reorder ties")
+    if order not in ORDERS:
+        raise DataError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
     if tie not in TIES:
         raise DataError(f"tie must be one of {', '.join(TIES)}, not {tie!r}")
     user, time = header.index("user_id"), header.index("timestamp")
     rows = [line.rstrip("\n").split("\t") for line in lines[1:] if line.strip()]
     rows.sort(key=lambda cells: (cells[user], float(cells[time])))  # stable: ties keep the file order
     rng = random.Random(seed)
+    item = header.index("item_id") if "item_id" in header else None
+    if order == "items":
+        if item is None:
+            raise DataError("--order items needs an item_id column")
+        items = sorted({cells[item] for cells in rows})
+        rank = dict(zip(items, rng.sample(range(len(items)), len(items))))
     out = [lines[0]]
     for _, tied in itertools.groupby(rows, key=lambda cells: (cells[user], TIES[tie](float(cells[time])))):
         block = list(tied)
         if order == "reverse":
             block.reverse()
-        else:
+        elif order == "shuffle":
             rng.shuffle(block)
+        else:
+            block.sort(key=lambda cells: rank[cells[item]])
         for cells in block:
             if tie == "second" and float(cells[time]) != math.floor(float(cells[time])):
                 cells[time] = str(math.floor(float(cells[time])))
@@ -77,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data_path", type=Path, help="folder holding <name>/<name>.inter")
     parser.add_argument("name")
     parser.add_argument("out", type=Path, help="folder to write <name>/ into")
-    parser.add_argument("--order", choices=("reverse", "shuffle"), default="reverse")
-    parser.add_argument("--seed", type=int, default=0, help="for --order shuffle")
+    parser.add_argument("--order", choices=ORDERS, default="reverse")
+    parser.add_argument("--seed", type=int, default=0, help="for --order shuffle and --order items")
     parser.add_argument("--tie", choices=tuple(TIES), default="second",
                         help="same whole second, or same float32 value as RecBole sorts them (see above)")
     args = parser.parse_args(argv)

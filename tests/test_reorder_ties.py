@@ -62,3 +62,17 @@ def test_float32_ties_are_what_recbole_sorts_as_equal():
     assert out[1:] == [rows[0], rows[3], rows[2], rows[1]]
     with pytest.raises(DataError, match="tie must be one of second, float32"):
         reorder_ties.reorder([HEADER, *rows], "reverse", tie="minute")
+
+
+def test_items_order_is_one_item_ranking_shared_by_every_user():
+    rows = [f"{user}\t{item}\t5\n" for user in ("u1", "u2") for item in ("i1", "i2", "i3", "i4", "i5")]
+    rows += ["u3\ti5\t5\n", "u3\ti1\t6\n", "u3\ti2\t5\n"]  # i1 is later in time: stays last
+    out = reorder_ties.reorder([HEADER, *rows], "items", seed=1)
+    first, second, third = ([cells[1] for cells in (line.split("\t") for line in out[1:]) if cells[0] == user]
+                            for user in ("u1", "u2", "u3"))
+    assert first == second and sorted(first) == ["i1", "i2", "i3", "i4", "i5"]
+    assert third == [item for item in first if item in ("i2", "i5")] + ["i1"]
+    assert reorder_ties.reorder([HEADER, *rows], "items", seed=1) == out
+    assert reorder_ties.reorder([HEADER, *rows], "items", seed=2) != out  # another ranking
+    with pytest.raises(DataError, match="order must be one of reverse, shuffle, items"):
+        reorder_ties.reorder([HEADER, *rows], "sorted")
