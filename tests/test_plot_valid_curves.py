@@ -30,3 +30,18 @@ def test_a_file_without_validation_lines_is_an_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         plot_valid_curves.main([str(other), "--out", str(tmp_path / "x.png")])
     assert "is it a RecBole training log?" in capsys.readouterr().err
+
+
+def test_labels_name_the_lines_one_per_log(tmp_path, capsys, monkeypatch):
+    log = tmp_path / "run.log"
+    log.write_text(LOG, encoding="utf-8")
+    drawn = []
+    real_plot = plot_valid_curves.plt.Axes.plot
+    monkeypatch.setattr(plot_valid_curves.plt.Axes, "plot",
+                        lambda self, *args, **kwargs: drawn.append(kwargs["label"]) or real_plot(self, *args, **kwargs))
+    assert plot_valid_curves.main([str(log), str(log), "--label", "a", "--label", "b", "--out",
+                                   str(tmp_path / "x.png")]) == 0
+    assert drawn == ["a", "b"]
+    with pytest.raises(SystemExit):
+        plot_valid_curves.main([str(log), str(log), "--label", "a", "--out", str(tmp_path / "y.png")])
+    assert "1 --label for 2 logs" in capsys.readouterr().err
