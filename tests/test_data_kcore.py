@@ -98,3 +98,14 @@ def test_describe_names_every_active_filter():
     text = FilterConfig(min_rating=3, since="2019-01-01", top_users=100, dedupe=True).describe()
     assert text == ("rating >= 3, time in [2019-01-01, inf), no duplicate (user, item, time), top 100 users, "
                     "5-core users, 5-core items")
+
+
+def test_file_order_keeps_each_users_rows_as_the_raw_file_lists_them():
+    rows = [("u1", "i3", 30), ("u2", "i1", 5), ("u1", "i1", 10), ("u1", "i2", 20), ("u2", "i2", 1)]
+    data = _table(rows)
+    assert _pairs(data, select(data, FilterConfig(user_core=1, item_core=1)).rows) == [
+        ("u1", "i1"), ("u1", "i2"), ("u1", "i3"), ("u2", "i2"), ("u2", "i1")]
+    kept = FilterConfig(user_core=1, item_core=1, file_order=True)
+    assert _pairs(data, select(data, kept).rows) == [
+        ("u1", "i3"), ("u1", "i1"), ("u1", "i2"), ("u2", "i1"), ("u2", "i2")]
+    assert kept.describe() == "1-core users, 1-core items, rows in the raw file's order"

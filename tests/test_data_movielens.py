@@ -119,3 +119,11 @@ def test_cli_options_override_the_defaults(tmp_path, capsys):
     assert out[-3:] == ["ml-1m users items interactions avg/user avg/item min/user min/item",
                         "measured 2 2 4 2.0 2.0 2 2",
                         "paper Table III 6,040 3,416 999,611 165.6"]
+
+
+def test_cli_file_order_keeps_ratings_dat_order_within_a_user(tmp_path):
+    archive = write_zip(tmp_path / "ml-1m.zip")
+    assert main(["prepare", "ml-1m", "--raw", str(archive), "--out", str(tmp_path / "out"), "--no-progress",
+                 "--user-core", "2", "--item-core", "2", "--file-order"]) == 0
+    lines = (tmp_path / "out/ml-1m/ml-1m.inter").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines == [EXPECTED_INTER.splitlines(keepends=True)[k] for k in (0, 2, 1, 3, 4)]  # user 1: 10 before 20

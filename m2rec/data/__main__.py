@@ -25,12 +25,16 @@ def _filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--top-users", type=int, help="keep only the N users with the most interactions")
     group.add_argument("--dedupe", action=argparse.BooleanOptionalAction, default=None,
                        help="drop repeated (user, item, time) rows (default: on for Google Local only)")
+    group.add_argument("--file-order", action="store_true", default=None,
+                       help="write each user's rows in the raw file's order, not time order (as RecBole's own "
+                            "atomic files; run with --exact_time_order=False to get RecBole's sequences)")
 
 
 def _filters(args: argparse.Namespace) -> FilterConfig:
     """The dataset's default filters with the options given on the command line."""
     given = {"user_core": args.user_core, "item_core": args.item_core, "min_rating": args.min_rating,
-             "since": args.since, "until": args.until, "top_users": args.top_users, "dedupe": args.dedupe}
+             "since": args.since, "until": args.until, "top_users": args.top_users, "dedupe": args.dedupe,
+             "file_order": args.file_order}
     return dataclasses.replace(DATASETS[args.name].filters,
                                **{key: value for key, value in given.items() if value is not None})
 

@@ -16,8 +16,8 @@ from m2rec.data.interactions import Interactions
 
 @dataclass
 class Selection:
-    """The rows that survive, ordered by (user code, timestamp, input order), and what each step
-    removed (`dropped[step]` = rows)."""
+    """The rows that survive, ordered by (user code, timestamp, input order), or by (user code, input
+    order) with `file_order`, and what each step removed (`dropped[step]` = rows)."""
 
     rows: np.ndarray
     rounds: int = 0
@@ -78,5 +78,8 @@ def select(data: Interactions, config: FilterConfig) -> Selection:
     rounds = kcore(data, keep, config.user_core, config.item_core)
     dropped["k-core"] = kept - int(keep.sum())
     rows = np.flatnonzero(keep)
-    rows = rows[np.lexsort((data.time[rows], data.user[rows]))]
+    if config.file_order:
+        rows = rows[np.argsort(data.user[rows], kind="stable")]
+    else:
+        rows = rows[np.lexsort((data.time[rows], data.user[rows]))]
     return Selection(rows=rows, rounds=rounds, dropped=dropped)
