@@ -153,8 +153,7 @@ def _patch_exact_time_order() -> None:
         frame = self.inter_feat
         if (self.config["exact_time_order"] and isinstance(frame, pd.DataFrame)
                 and {self.uid_field, self.time_field} <= set(frame.columns)):
-            frame.sort_values([self.uid_field, self.time_field], kind="stable", inplace=True,
-                                        ignore_index=True)
+            frame.sort_values([self.uid_field, self.time_field], kind="stable", inplace=True, ignore_index=True)
         convert(self)
 
     change_feat_format.exact_time_order = True
