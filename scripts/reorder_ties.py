@@ -36,14 +36,12 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's m2rec, installed or not
 
 from m2rec.data import DataError  # noqa: E402
+from m2rec.data.stats import TIES  # noqa: E402  (what makes two timestamps of a user a tie)
 
 ORDERS = ("reverse", "shuffle", "items")
-TIES = {"second": math.floor, "float32": np.float32}  # what makes two timestamps of a user equal
 
 
 def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") -> list[str]:
@@ -81,8 +79,9 @@ def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") ->
         else:
             block.sort(key=lambda cells: rank[cells[item]])
         for cells in block:
-            if tie == "second" and float(cells[time]) != math.floor(float(cells[time])):
-                cells[time] = str(math.floor(float(cells[time])))
+            seconds = float(cells[time])
+            if tie == "second" and seconds != math.floor(seconds):
+                cells[time] = str(math.floor(seconds))
             out.append("\t".join(cells) + "\n")
     return out
 

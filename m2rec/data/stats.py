@@ -28,6 +28,9 @@ import numpy as np
 from m2rec.data.errors import DataError
 from m2rec.data.registry import DATASETS, PaperFigures
 
+# When two timestamps of a user are a tie: the same whole second, or the same float32 value (RecBole 1.2.1's sort).
+TIES = {"second": math.floor, "float32": np.float32}
+
 
 @dataclass(frozen=True)
 class DatasetStats:
@@ -84,8 +87,8 @@ def measure(path: Path) -> DatasetStats:
     tied = tied32 = None
     if time_column is not None:
         last_two = [heapq.nlargest(2, stamps) for stamps in times.values() if len(stamps) > 1]
-        tied = sum(1 for pair in last_two if math.floor(pair[0]) == math.floor(pair[1]))
-        tied32 = sum(1 for pair in last_two if np.float32(pair[0]) == np.float32(pair[1]))
+        tied, tied32 = (sum(1 for later, earlier in last_two if same(later) == same(earlier))
+                        for same in (TIES["second"], TIES["float32"]))
     return DatasetStats(users=len(users), items=len(items), interactions=sum(users.values()),
                         min_per_user=min(users.values(), default=0), min_per_item=min(items.values(), default=0),
                         tied_targets=tied, float32_tied_targets=tied32)
