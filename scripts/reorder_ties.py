@@ -44,6 +44,12 @@ from m2rec.data.stats import TIES  # noqa: E402  (what makes two timestamps of a
 ORDERS = ("reverse", "shuffle", "items")
 
 
+def _parse(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """(column names, rows as lists of cells) of a `.inter` file's lines, header first."""
+    header = [cell.split(":", 1)[0] for cell in lines[0].rstrip("\n").split("\t")]
+    return header, [line.rstrip("\n").split("\t") for line in lines[1:] if line.strip()]
+
+
 def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") -> list[str]:
     """Data rows of a `.inter` file (header first) in user, time order, ties reversed, shuffled, or
     sorted by one random rank per item (order="items", the same ranks for every user).
@@ -52,7 +58,7 @@ def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") ->
     m2rec.data stats` counts them), and a timestamp with a fraction of a second is written as its whole
     second. tie="float32": a tie is a run with the same float32 timestamp (RecBole's view), written as is.
     """
-    header = [cell.split(":", 1)[0] for cell in lines[0].rstrip("\n").split("\t")]
+    header, rows = _parse(lines)
     if not {"user_id", "timestamp"} <= set(header):
         raise DataError("the .inter header needs user_id and timestamp columns to reorder ties")
     if order not in ORDERS:
@@ -60,7 +66,6 @@ def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") ->
     if tie not in TIES:
         raise DataError(f"tie must be one of {', '.join(TIES)}, not {tie!r}")
     user, time = header.index("user_id"), header.index("timestamp")
-    rows = [line.rstrip("\n").split("\t") for line in lines[1:] if line.strip()]
     rows.sort(key=lambda cells: (cells[user], float(cells[time])))  # stable: ties keep the file order
     rng = random.Random(seed)
     item = header.index("item_id") if "item_id" in header else None
@@ -86,6 +91,16 @@ def reorder(lines: list[str], order: str, seed: int = 0, tie: str = "second") ->
     return out
 
 
+def recbole_targets(lines: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each user's (validation, test) items as RecBole 1.2.1 orders a `.inter` file (header first): a
+    stable sort on the float32 timestamp (the field not normalised), leave-one-out taking the last two."""
+    header, rows = _parse(lines)
+    user, item, time = header.index("user_id"), header.index("item_id"), header.index("timestamp")
+    rows.sort(key=lambda cells: (cells[user], TIES["float32"](float(cells[time]))))
+    return {name: tuple(cells[item] for cells in list(group)[-2:])
+            for name, group in itertools.groupby(rows, key=lambda cells: cells[user])}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data_path", type=Path, help="folder holding <name>/<name>.inter")
@@ -106,8 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         if path.is_file() and path != inter:
             shutil.copy2(path, target / path.name)
     lines = inter.read_text(encoding="utf-8").splitlines(keepends=True)
-    (target / inter.name).write_text("".join(reorder(lines, args.order, args.seed, args.tie)), encoding="utf-8")
+    written = reorder(lines, args.order, args.seed, args.tie)
+    (target / inter.name).write_text("".join(written), encoding="utf-8")
     print(target)
+    if "item_id" in _parse(lines[:1])[0]:
+        before, after = recbole_targets(lines), recbole_targets(written)
+        moved = [sum(before[name][k] != after[name][k] for name in before) for k in (-1, 0)]
+        print(f"as RecBole 1.2.1 orders the two files (float32 times, not normalised), the test target differs for "
+              f"{moved[0]:,} of {len(before):,} users and the validation target for {moved[1]:,}")
     return 0
 
 

@@ -34,7 +34,7 @@ def test_shuffle_is_seeded_and_keeps_time_order():
     assert times == sorted(times)
 
 
-def test_command_copies_the_other_files(tmp_path):
+def test_command_copies_the_other_files(tmp_path, capsys):
     (tmp_path / "src" / "toy").mkdir(parents=True)
     (tmp_path / "src" / "toy" / "toy.inter").write_text(HEADER + "".join(ROWS))
     (tmp_path / "src" / "toy" / "toy.item").write_text("item_id:token\ni1\n")
@@ -42,6 +42,10 @@ def test_command_copies_the_other_files(tmp_path):
     assert (tmp_path / "out" / "toy" / "toy.item").read_text() == "item_id:token\ni1\n"
     written = (tmp_path / "out" / "toy" / "toy.inter").read_text().splitlines(keepends=True)
     assert written == reorder_ties.reorder([HEADER, *ROWS], "reverse")
+    # u1: test i4 -> i2, validation i3 both times; u2: test i8 -> i9, validation i9 -> i8
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "as RecBole 1.2.1 orders the two files (float32 times, not normalised), the test target differs for "
+        "2 of 2 users and the validation target for 1")
     with pytest.raises(DataError, match="user_id and timestamp"):
         reorder_ties.reorder(["user_id:token\titem_id:token\n", "u1\ti1\n"], "reverse")
 
